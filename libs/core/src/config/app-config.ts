@@ -1,0 +1,44 @@
+/**
+ * The typed, validated configuration every part of the service reads.
+ * It is built once from the environment by `loadConfig()` and injected as `AppConfig`.
+ */
+export type NodeEnv = 'development' | 'test' | 'production';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export type DatabaseTarget =
+  | { readonly kind: 'postgres'; readonly url: string }
+  /** Embedded PGlite; `dataDir` null means in memory. */
+  | { readonly kind: 'pglite'; readonly dataDir: string | null };
+
+export abstract class AppConfig {
+  abstract readonly nodeEnv: NodeEnv;
+  abstract readonly isProduction: boolean;
+  abstract readonly http: {
+    readonly host: string;
+    readonly port: number;
+    /** Express `trust proxy`: false, true, a hop count, or a list of addresses/subnets. */
+    readonly trustProxy: boolean | number | string;
+    readonly corsOrigins: readonly string[];
+    readonly bodyLimitBytes: number;
+    readonly jsonMaxDepth: number;
+    readonly headersTimeoutMs: number;
+    readonly requestTimeoutMs: number;
+    readonly keepAliveTimeoutMs: number;
+  };
+  abstract readonly database: {
+    readonly target: DatabaseTarget;
+    readonly poolMax: number;
+    readonly idleTimeoutMs: number;
+    readonly connectionTimeoutMs: number;
+    readonly statementTimeoutMs: number;
+    readonly migrateOnStart: boolean;
+  };
+  abstract readonly redis: { readonly url: string; readonly keyPrefix: string } | null;
+  abstract readonly rateLimit: { readonly ttlMs: number; readonly max: number };
+  abstract readonly log: { readonly level: LogLevel; readonly pretty: boolean };
+  abstract readonly shutdown: { readonly readyDelayMs: number; readonly timeoutMs: number };
+  abstract readonly docs: { readonly enabled: boolean };
+  abstract readonly problemTypeBaseUri: string;
+  /** Mounts the failure-drill routes (never in production). */
+  abstract readonly faultInjection: boolean;
+}

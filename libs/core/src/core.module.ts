@@ -1,0 +1,97 @@
+import { Global, Module, RequestMethod, type DynamicModule } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { ThrottlerModule, type ThrottlerStorage } from '@nestjs/throttler';
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import type { Redis } from 'ioredis';
+import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream, Logger } from 'pino';
+
+import { AppConfig } from './config/app-config';
+import { DatabaseModule } from './database/database.module';
+import type { SchemaSources } from './database/data-source.factory';
+import { ProblemDetailsFilter } from './errors/problem-details.filter';
+import { FaultsModule } from './faults/faults.module';
+import { HealthModule } from './health/health.module';
+import { createValidationPipe } from './http/validation';
+import { LifecycleService } from './lifecycle/lifecycle.service';
+import { createRootLogger } from './logging/logger.factory';
+import { ROOT_LOGGER } from './logging/logging.constants';
+import { REDIS_CLIENT } from './redis/redis.constants';
+import { RedisModule } from './redis/redis.module';
+import { AppThrottlerGuard } from './security/app-throttler.guard';
+import { MemoryThrottlerStorage } from './security/memory-throttler.storage';
+import { ResilientThrottlerStorage } from './security/resilient-throttler.storage';
+
+export interface CoreModuleOptions {
+  readonly config: AppConfig;
+  readonly migrations: SchemaSources['migrations'];
+  /** Where logs go instead of stdout (tests capture them). */
+  readonly logDestination?: DestinationStream;
+}
+
+function throttlerStorage(redis: Redis | null): ThrottlerStorage {
+  return redis === null
+    ? new MemoryThrottlerStorage()
+    : new ResilientThrottlerStorage(new ThrottlerStorageRedisService(redis));
+}
+
+/**
+ * The domain-agnostic platform: typed config, logging, database, Redis, rate limits,
+ * health, the global validation pipe and the one problem-details filter.
+ */
+@Global()
+@Module({})
+export class CoreModule {
+  static forRoot(options: CoreModuleOptions): DynamicModule {
+    const { config } = options;
+    const configProvider = { provide: AppConfig, useValue: config };
+    const rootLogger = {
+      provide: ROOT_LOGGER,
+      useValue: createRootLogger(config, options.logDestination),
+    };
+    return {
+      module: CoreModule,
+      imports: [
+        ConfigModule.forRoot({
+          isGlobal: true,
+          ignoreEnvFile: true,
+          load: [() => ({ app: config })],
+        }),
+        LoggerModule.forRootAsync({
+          providers: [rootLogger],
+          inject: [ROOT_LOGGER],
+          // The access-log middleware is installed first in createApp(); this only binds
+          // each request's child logger so `Logger` calls carry the request id.
+          useFactory: (logger: Logger) => ({
+            pinoHttp: { logger },
+            useExisting: true,
+            forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
+          }),
+        }),
+        RedisModule,
+        DatabaseModule.forRoot(config, options.migrations),
+        ThrottlerModule.forRootAsync({
+          inject: [REDIS_CLIENT],
+          useFactory: (redis: Redis | null) => ({
+            throttlers: [
+              { name: 'default', ttl: config.rateLimit.ttlMs, limit: config.rateLimit.max },
+            ],
+            storage: throttlerStorage(redis),
+          }),
+        }),
+        HealthModule,
+        ...(config.faultInjection ? [FaultsModule] : []),
+      ],
+      providers: [
+        configProvider,
+        rootLogger,
+        LifecycleService,
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+        { provide: APP_GUARD, useClass: AppThrottlerGuard },
+      ],
+      exports: [configProvider, rootLogger, LifecycleService, ThrottlerModule],
+    };
+  }
+}

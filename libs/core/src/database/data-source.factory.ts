@@ -1,0 +1,141 @@
+import { Logger } from '@nestjs/common';
+import { PGlite } from '@electric-sql/pglite';
+import { createPgConfig } from '@electric-sql/pglite/node-postgres';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+
+import type { AppConfig } from '../config/app-config';
+import { EmbeddedDatabaseLock } from './embedded-lock';
+
+type PostgresOptions = Extract<DataSourceOptions, { type: 'postgres' }>;
+export type SchemaSources = Pick<PostgresOptions, 'entities' | 'migrations'>;
+
+const logger = new Logger('Database');
+
+/** Migrations of several processes starting at once are serialised by this advisory lock. */
+const MIGRATION_LOCK_KEY = 727_274_001;
+
+/** A DataSource on embedded PGlite that closes the engine and its lock when destroyed. */
+class EmbeddedDataSource extends DataSource {
+  constructor(
+    options: DataSourceOptions,
+    private readonly pglite: PGlite,
+    private readonly lock: EmbeddedDatabaseLock | null,
+  ) {
+    super(options);
+  }
+
+  override async destroy(): Promise<void> {
+    try {
+      if (this.isInitialized) {
+        await super.destroy();
+      }
+      await this.pglite.close();
+    } finally {
+      this.lock?.release();
+    }
+  }
+}
+
+function baseOptions(config: AppConfig, schema: SchemaSources): PostgresOptions {
+  const db = config.database;
+  return {
+    type: 'postgres',
+    ...schema,
+    synchronize: false,
+    migrationsRun: false,
+    migrationsTableName: 'migrations',
+    migrationsTransactionMode: 'each',
+    uuidExtension: 'pgcrypto',
+    applicationName: 'nest-enterprise-backend',
+    poolSize: db.poolMax,
+    connectTimeoutMS: db.connectionTimeoutMs,
+    logging: false,
+    poolErrorHandler: (error: unknown) => {
+      logger.warn({
+        msg: 'Idle database connection failed',
+        reason: error instanceof Error ? error.message : String(error),
+      });
+    },
+    extra: poolExtra(config),
+  };
+}
+
+/** pg pool settings TypeORM has no option for. */
+function poolExtra(config: AppConfig): Record<string, unknown> {
+  return {
+    idleTimeoutMillis: config.database.idleTimeoutMs,
+    statement_timeout: config.database.statementTimeoutMs,
+  };
+}
+
+/**
+ * Builds the DataSource for the configured target: PostgreSQL through pg's pool, or
+ * embedded PGlite through its own node-postgres adapter with one connection (PGlite is
+ * a single session; sharing it between pool clients would break row locks).
+ */
+export function createDataSource(config: AppConfig, schema: SchemaSources): DataSource {
+  const options = baseOptions(config, schema);
+  const target = config.database.target;
+  if (target.kind === 'postgres') {
+    return new DataSource({ ...options, url: target.url });
+  }
+  const lock = target.dataDir === null ? null : EmbeddedDatabaseLock.acquire(target.dataDir);
+  try {
+    const pglite = target.dataDir === null ? new PGlite() : new PGlite(target.dataDir);
+    const pg = createPgConfig(pglite);
+    return new EmbeddedDataSource(
+      {
+        ...options,
+        poolSize: 1,
+        extra: { ...poolExtra(config), connection: pg.connection, max: 1 },
+      },
+      pglite,
+      lock,
+    );
+  } catch (error: unknown) {
+    lock?.release();
+    throw error;
+  }
+}
+
+/** Applies pending migrations; on PostgreSQL under an advisory lock so replicas can start together. */
+export async function runPendingMigrations(
+  dataSource: DataSource,
+  embedded: boolean,
+): Promise<number> {
+  if (embedded) {
+    return (await dataSource.runMigrations({ transaction: 'each' })).length;
+  }
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    return (await dataSource.runMigrations({ transaction: 'each' })).length;
+  } finally {
+    await runner
+      .query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY])
+      .catch(() => undefined);
+    await runner.release();
+  }
+}
+
+/** Connects, then migrates when configured: start-up order is config → connect → migrate. */
+export async function openDataSource(
+  dataSource: DataSource,
+  config: AppConfig,
+): Promise<DataSource> {
+  try {
+    await dataSource.initialize();
+    if (config.database.migrateOnStart) {
+      const applied = await runPendingMigrations(
+        dataSource,
+        config.database.target.kind === 'pglite',
+      );
+      logger.log({ msg: 'Database migrations applied', applied });
+    }
+    return dataSource;
+  } catch (error: unknown) {
+    await dataSource.destroy().catch(() => undefined);
+    throw error;
+  }
+}

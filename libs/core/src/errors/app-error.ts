@@ -1,0 +1,174 @@
+import { CoreErrorCode } from './core-error-codes';
+
+/** One failing field of a validation error; nested fields use dotted paths (`items.0.quantity`). */
+export interface FieldError {
+  readonly field: string;
+  readonly message: string;
+}
+
+export interface AppErrorOptions {
+  /** The underlying error: logged, never sent to the client. */
+  readonly cause?: unknown;
+  /** Internal context (ids, SQL state...): logged, never sent to the client. */
+  readonly meta?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The root of every error the service throws on purpose. The global filter turns it
+ * into an RFC 9457 problem response; `detail` is client-safe, `meta` and `cause` are not.
+ */
+export abstract class AppError extends Error {
+  abstract readonly status: number;
+  abstract readonly code: string;
+  readonly meta: Readonly<Record<string, unknown>> | undefined;
+
+  protected constructor(
+    readonly detail: string,
+    options: AppErrorOptions = {},
+  ) {
+    super(detail, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.meta = options.meta;
+  }
+
+  /** Extra response headers (`Retry-After`...). */
+  get headers(): Readonly<Record<string, string>> {
+    return {};
+  }
+
+  /** Validation failures list their fields; other errors have none. */
+  get fieldErrors(): readonly FieldError[] | undefined {
+    return undefined;
+  }
+}
+
+/** Operational error categories; module errors extend one of these. */
+export abstract class ValidationError extends AppError {
+  readonly status = 400;
+}
+export abstract class UnauthorizedError extends AppError {
+  readonly status = 401;
+}
+export abstract class ForbiddenError extends AppError {
+  readonly status = 403;
+}
+export abstract class NotFoundError extends AppError {
+  readonly status = 404;
+}
+export abstract class ConflictError extends AppError {
+  readonly status = 409;
+}
+export abstract class PreconditionFailedError extends AppError {
+  readonly status = 412;
+}
+export abstract class PayloadTooLargeError extends AppError {
+  readonly status = 413;
+}
+export abstract class UnsupportedMediaTypeError extends AppError {
+  readonly status = 415;
+}
+export abstract class UnprocessableError extends AppError {
+  readonly status = 422;
+}
+
+abstract class RetryableError extends AppError {
+  protected constructor(
+    detail: string,
+    readonly retryAfterSeconds: number,
+    options: AppErrorOptions = {},
+  ) {
+    super(detail, options);
+  }
+
+  override get headers(): Readonly<Record<string, string>> {
+    return { 'Retry-After': String(Math.max(1, Math.ceil(this.retryAfterSeconds))) };
+  }
+}
+
+export abstract class TooManyRequestsError extends RetryableError {
+  readonly status = 429;
+}
+export abstract class DependencyUnavailableError extends RetryableError {
+  readonly status = 503;
+}
+
+// ---- Platform errors (codes in CoreErrorCode) ----
+
+export class RequestValidationError extends ValidationError {
+  readonly code = CoreErrorCode.VALIDATION_FAILED;
+
+  constructor(private readonly fields: readonly FieldError[]) {
+    super(
+      fields.length === 1 && fields[0] !== undefined
+        ? `Validation failed: ${fields[0].message}`
+        : `Validation failed for ${fields.length} fields`,
+    );
+  }
+
+  override get fieldErrors(): readonly FieldError[] {
+    return this.fields;
+  }
+}
+
+export class MalformedJsonError extends ValidationError {
+  readonly code = CoreErrorCode.MALFORMED_JSON;
+  constructor(options?: AppErrorOptions) {
+    super('Request body is not valid JSON', options);
+  }
+}
+
+export class JsonTooDeepError extends ValidationError {
+  readonly code = CoreErrorCode.JSON_TOO_DEEP;
+  constructor(maxDepth: number) {
+    super(`Request body is nested deeper than ${maxDepth} levels`);
+  }
+}
+
+export class RouteNotFoundError extends NotFoundError {
+  readonly code = CoreErrorCode.ROUTE_NOT_FOUND;
+  constructor(method: string, path: string) {
+    super(`No route for ${method} ${path}`);
+  }
+}
+
+export class BodyTooLargeError extends PayloadTooLargeError {
+  readonly code = CoreErrorCode.PAYLOAD_TOO_LARGE;
+  constructor(limitBytes: number) {
+    super(`Request body exceeds ${limitBytes} bytes`);
+  }
+}
+
+export class JsonContentTypeRequiredError extends UnsupportedMediaTypeError {
+  readonly code = CoreErrorCode.UNSUPPORTED_MEDIA_TYPE;
+  constructor(contentType: string | undefined) {
+    super(
+      contentType === undefined
+        ? 'Request body needs Content-Type: application/json'
+        : `Content-Type ${contentType} is not supported; send application/json (UTF-8)`,
+    );
+  }
+}
+
+export class RateLimitedError extends TooManyRequestsError {
+  readonly code = CoreErrorCode.RATE_LIMITED;
+  constructor(retryAfterSeconds: number) {
+    super(
+      `Too many requests; retry after ${Math.max(1, Math.ceil(retryAfterSeconds))} seconds`,
+      retryAfterSeconds,
+    );
+  }
+}
+
+export class ResourceConflictError extends ConflictError {
+  readonly code = CoreErrorCode.RESOURCE_CONFLICT;
+  constructor(detail = 'The resource conflicts with an existing one', options?: AppErrorOptions) {
+    super(detail, options);
+  }
+}
+
+export class DatabaseUnavailableError extends DependencyUnavailableError {
+  readonly code = CoreErrorCode.DEPENDENCY_UNAVAILABLE;
+  constructor(options?: AppErrorOptions) {
+    super('The service is temporarily unavailable; retry later', 5, options);
+  }
+}

@@ -1,0 +1,196 @@
+import {
+  Catch,
+  HttpException,
+  HttpStatus,
+  Logger,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
+import { ThrottlerException } from '@nestjs/throttler';
+import type { Request, Response } from 'express';
+
+import { AppConfig } from '../config/app-config';
+import { translateDatabaseError } from '../database/database-errors';
+import {
+  AppError,
+  BodyTooLargeError,
+  JsonContentTypeRequiredError,
+  MalformedJsonError,
+  RateLimitedError,
+  RouteNotFoundError,
+} from './app-error';
+import { CoreErrorCode } from './core-error-codes';
+import {
+  PROBLEM_CONTENT_TYPE,
+  problemType,
+  reasonPhrase,
+  type ProblemDetails,
+} from './problem-details';
+
+/** A status-only error for HttpExceptions that no AppError describes. */
+class HttpStatusError extends AppError {
+  readonly code: string;
+  constructor(
+    readonly status: number,
+    options: { cause?: unknown } = {},
+  ) {
+    super(reasonPhrase(status), options);
+    this.code = status >= 500 ? CoreErrorCode.INTERNAL : CoreErrorCode.HTTP_ERROR;
+  }
+}
+
+class InternalServerError extends AppError {
+  readonly status = 500;
+  readonly code = CoreErrorCode.INTERNAL;
+  constructor(cause: unknown) {
+    super('Internal server error', { cause });
+  }
+}
+
+/** Client-facing detail of a 5xx: fixed text, never the error's own message. */
+const SERVER_ERROR_DETAIL: Readonly<Record<number, string>> = {
+  503: 'Service unavailable; retry later',
+};
+
+interface BodyParserError {
+  readonly type: string;
+  readonly status: number;
+  readonly limit?: number;
+}
+
+function isBodyParserError(error: unknown): error is BodyParserError {
+  return (
+    error instanceof Error &&
+    typeof (error as { type?: unknown }).type === 'string' &&
+    typeof (error as { status?: unknown }).status === 'number'
+  );
+}
+
+/** Maps body-parser's errors (http-errors with a `type`) onto platform errors. */
+export function fromBodyParserError(error: unknown, limitBytes: number): AppError | null {
+  if (!isBodyParserError(error)) {
+    return null;
+  }
+  switch (error.type) {
+    case 'entity.parse.failed':
+      return new MalformedJsonError({ cause: error });
+    case 'entity.too.large':
+      return new BodyTooLargeError(error.limit ?? limitBytes);
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new JsonContentTypeRequiredError(undefined);
+    default:
+      return error.status >= 400 && error.status < 500
+        ? new HttpStatusError(error.status, { cause: error })
+        : null;
+  }
+}
+
+function retryAfterFrom(response: Response): number {
+  const header = Number(response.getHeader('Retry-After'));
+  return Number.isFinite(header) && header > 0 ? header : 1;
+}
+
+/**
+ * The one exception filter: whatever is thrown, from any layer, leaves as
+ * `application/problem+json` (RFC 9457) with a stable `code` and the request id.
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger(ProblemDetailsFilter.name);
+
+  constructor(private readonly config: AppConfig) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<Request>();
+    const response = http.getResponse<Response>();
+    const error = this.normalize(exception, request, response);
+    const requestId = typeof request.id === 'string' ? request.id : '';
+    this.log(error, exception, request, requestId);
+
+    if (response.headersSent) {
+      // Too late for a problem body: cut the connection so the client sees a failure.
+      response.destroy();
+      return;
+    }
+    const detail =
+      error.status >= 500
+        ? (SERVER_ERROR_DETAIL[error.status] ?? 'Internal server error')
+        : error.detail;
+    const body: ProblemDetails = {
+      type: problemType(this.config.problemTypeBaseUri, error.status),
+      title: reasonPhrase(error.status),
+      status: error.status,
+      detail,
+      instance: request.originalUrl.split('?')[0] ?? request.originalUrl,
+      code: error.code,
+      requestId,
+      ...(error.fieldErrors === undefined ? {} : { errors: error.fieldErrors }),
+    };
+    for (const [name, value] of Object.entries(error.headers)) {
+      response.setHeader(name, value);
+    }
+    response.status(error.status).setHeader('Content-Type', PROBLEM_CONTENT_TYPE);
+    response.end(JSON.stringify(body));
+  }
+
+  private normalize(exception: unknown, request: Request, response: Response): AppError {
+    if (exception instanceof AppError) {
+      return exception;
+    }
+    if (exception instanceof ThrottlerException) {
+      return new RateLimitedError(retryAfterFrom(response));
+    }
+    if (exception instanceof HttpException) {
+      return this.fromHttpException(exception, request);
+    }
+    return (
+      fromBodyParserError(exception, this.config.http.bodyLimitBytes) ??
+      translateDatabaseError(exception) ??
+      new InternalServerError(exception)
+    );
+  }
+
+  private fromHttpException(exception: HttpException, request: Request): AppError {
+    const status = exception.getStatus();
+    const message = exception.message;
+    if (status === (HttpStatus.NOT_FOUND as number) && message.startsWith('Cannot ')) {
+      return new RouteNotFoundError(request.method, request.path);
+    }
+    if (status === (HttpStatus.PAYLOAD_TOO_LARGE as number)) {
+      return new BodyTooLargeError(this.config.http.bodyLimitBytes);
+    }
+    if (status === (HttpStatus.TOO_MANY_REQUESTS as number)) {
+      return new RateLimitedError(1);
+    }
+    return new HttpStatusError(status, { cause: exception });
+  }
+
+  private log(error: AppError, raw: unknown, request: Request, requestId: string): void {
+    const context = {
+      requestId,
+      method: request.method,
+      path: request.originalUrl.split('?')[0],
+      status: error.status,
+      code: error.code,
+      ...(error.meta === undefined ? {} : { meta: error.meta }),
+    };
+    if (error.status >= 500) {
+      const cause = error instanceof InternalServerError ? raw : (error.cause ?? raw);
+      const operational = error.status === 503;
+      if (operational) {
+        const reason = cause instanceof Error ? cause.message : String(cause);
+        this.logger.warn({ ...context, reason, msg: error.detail });
+      } else {
+        this.logger.error({ ...context, err: cause, msg: 'Unhandled error' });
+      }
+      return;
+    }
+    if (error.status === 404) {
+      this.logger.debug({ ...context, msg: error.detail });
+      return;
+    }
+    this.logger.warn({ ...context, msg: error.detail });
+  }
+}

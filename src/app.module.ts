@@ -1,0 +1,19 @@
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
+
+import { CoreModule, type CoreModuleOptions } from '@app/core';
+
+/**
+ * The composition root: the platform (CoreModule) and the domain modules, nothing else.
+ * `nest g module <name>` adds new domain modules to `imports` below.
+ */
+@Module({
+  imports: [],
+})
+export class AppModule {
+  static forRoot(
+    options: CoreModuleOptions,
+    extraImports: ReadonlyArray<Type | DynamicModule> = [],
+  ): DynamicModule {
+    return { module: AppModule, imports: [CoreModule.forRoot(options), ...extraImports] };
+  }
+}

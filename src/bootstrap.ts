@@ -1,0 +1,88 @@
+import { VersioningType, type DynamicModule, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import type { DestinationStream, Logger as PinoLogger } from 'pino';
+
+import {
+  type AppConfig,
+  LifecycleService,
+  ROOT_LOGGER,
+  connectionCloseWhile,
+  corsOptions,
+  createHttpLogger,
+  jsonBodyParsers,
+  loadConfig,
+  readEnvironment,
+  securityHeaders,
+  type RawEnvironment,
+} from '@app/core';
+
+import { AppModule } from './app.module';
+import { MIGRATIONS } from './database/migrations';
+
+export interface CreateAppOptions {
+  /** Already validated configuration (main.ts); otherwise read from the environment. */
+  readonly config?: AppConfig;
+  /** Variables that override the environment (tests). */
+  readonly env?: RawEnvironment;
+  /** Log destination instead of stdout (tests). */
+  readonly logDestination?: DestinationStream;
+  /** Modules mounted next to the domain modules (test probes only). */
+  readonly extraImports?: ReadonlyArray<Type | DynamicModule>;
+}
+
+/** Business routes live under /api/v1; these stay at the root, unversioned. */
+const OPERATIONAL_ROUTES = ['health', 'ready', 'metrics'];
+
+/**
+ * createApp(): the one place the Nest application is configured. main.ts serves what it
+ * returns; the e2e suites drive the very same pipeline through supertest.
+ * Order matters: request id and access log first, so every response (errors included)
+ * carries the id and security headers.
+ */
+export async function createApp(options: CreateAppOptions = {}): Promise<NestExpressApplication> {
+  const config = options.config ?? loadConfig(readEnvironment(options.env));
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot(
+      { config, migrations: MIGRATIONS, logDestination: options.logDestination },
+      options.extraImports,
+    ),
+    { bufferLogs: true, bodyParser: false, abortOnError: false },
+  );
+  app.useLogger(app.get(Logger));
+  app.flushLogs();
+
+  const lifecycle = app.get(LifecycleService);
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.http.trustProxy);
+  app.use(createHttpLogger(app.get<PinoLogger>(ROOT_LOGGER)));
+  app.use(securityHeaders());
+  app.enableCors(corsOptions(config.http.corsOrigins));
+  app.use(connectionCloseWhile(() => lifecycle.isShuttingDown));
+  app.use(...jsonBodyParsers(config.http.bodyLimitBytes, config.http.jsonMaxDepth));
+
+  app.setGlobalPrefix('api', { exclude: OPERATIONAL_ROUTES });
+  app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
+
+  if (config.docs.enabled) {
+    const document = new DocumentBuilder()
+      .setTitle('Enterprise backend')
+      .setDescription('Users, catalog and orders. Errors are RFC 9457 problem details.')
+      .setVersion('1')
+      .addBearerAuth()
+      .build();
+    SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, document), {
+      jsonDocumentUrl: 'docs-json',
+    });
+  }
+
+  const server = app.getHttpServer();
+  server.headersTimeout = config.http.headersTimeoutMs;
+  server.requestTimeout = config.http.requestTimeoutMs;
+  server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
+
+  await app.init();
+  return app;
+}

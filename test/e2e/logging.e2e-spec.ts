@@ -1,0 +1,75 @@
+import { createTestDatabase, type TestDatabase } from '../utils/database';
+import { ProbeModule } from '../utils/probe.module';
+import { createTestApp, type TestApp } from '../utils/test-app';
+
+describe('structured logs', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('logging');
+    t = await createTestApp({ DATABASE_URL: db.url, LOG_LEVEL: 'debug' }, [ProbeModule]);
+  });
+
+  afterAll(async () => {
+    await t.close();
+    await db.drop();
+  });
+
+  beforeEach(() => {
+    t.logs.clear();
+  });
+
+  it('puts the request id on every line of a request', async () => {
+    await t.http
+      .post('/api/v1/_probe/echo')
+      .set('X-Request-Id', 'req-lines-1')
+      .send({ name: 'a', items: [{ quantity: 1 }] })
+      .expect(200);
+    const lines = t.logs.lines.filter((l) => l.requestId === 'req-lines-1');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]?.msg).toBe('echo');
+    expect(lines[1]?.msg).toMatch(/^POST \/api\/v1\/_probe\/echo 200 \d+ms$/);
+  });
+
+  it('logs errors with the request id and the code', async () => {
+    await t.http.get('/api/v1/_probe/app-error').set('X-Request-Id', 'req-err-1').expect(409);
+    const line = t.logs.lines.find((l) => l.msg === 'Probe is in a conflicting state');
+    expect(line).toMatchObject({
+      level: 'warn',
+      requestId: 'req-err-1',
+      code: 'PROBE_CONFLICT',
+      status: 409,
+    });
+    expect(line?.meta).toEqual({ internalId: 'secret-internal-id' });
+  });
+
+  it('redacts passwords, tokens and credentials wherever they appear', async () => {
+    await t.http
+      .post('/api/v1/_probe/echo')
+      .set('Authorization', 'Bearer very-secret-token')
+      .set('Cookie', 'sid=cookie-secret')
+      .send({ name: 'a', items: [{ quantity: 1 }] })
+      .expect(200);
+    const text = t.logs.text();
+    expect(text).not.toMatch(/hunter2-secret|rt-secret|very-secret-token|cookie-secret/);
+    const echo = t.logs.lines.find((l) => l.msg === 'echo');
+    expect(echo).toMatchObject({ password: '[Redacted]', nested: { refreshToken: '[Redacted]' } });
+  });
+
+  it('logs probes below info on success', async () => {
+    await t.http.get('/health').expect(200);
+    await t.http.get('/ready').expect(200);
+    const probeLines = t.logs.lines.filter((l) => /\/(health|ready) /.test(String(l.msg)));
+    expect(probeLines).toHaveLength(2);
+    expect(probeLines.every((l) => l.level === 'debug')).toBe(true);
+  });
+
+  it('logs business requests at info with method, path, status and duration', async () => {
+    await t.http.get('/api/v1/_probe/db?secret=query-value').expect(200);
+    const line = t.logs.lines.find((l) => String(l.msg).startsWith('GET /api/v1/_probe/db 200'));
+    expect(line?.level).toBe('info');
+    expect(line?.req).toMatchObject({ method: 'GET', path: '/api/v1/_probe/db' });
+    expect(t.logs.text()).not.toContain('query-value');
+  });
+});
