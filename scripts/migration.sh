@@ -17,6 +17,7 @@ case "$cmd" in
   generate)
     name="${1:?migration name required, e.g. AddOrders}"
     "${cli[@]}" migration:generate "${ds[@]}" "src/database/migrations/${name}" --pretty
+    npx eslint --fix src/database/migrations >/dev/null || true
     npx prettier --write --log-level warn src/database/migrations
     ;;
   run) "${cli[@]}" migration:run "${ds[@]}" --transaction each ;;

@@ -2,12 +2,15 @@ import { Module, type DynamicModule, type Type } from '@nestjs/common';
 
 import { CoreModule, type CoreModuleOptions } from '@app/core';
 
+import { AuthModule } from './modules/auth/auth.module';
+import { UsersModule } from './modules/users/users.module';
+
 /**
  * The composition root: the platform (CoreModule) and the domain modules, nothing else.
  * `nest g module <name>` adds new domain modules to `imports` below.
  */
 @Module({
-  imports: [],
+  imports: [UsersModule, AuthModule],
 })
 export class AppModule {
   static forRoot(

@@ -24,8 +24,17 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  // Until the app exists, crashes are logged by a bare logger and exit 1.
-  let logger = pino({ level: config.log.level }, pino.destination({ dest: 2, sync: true }));
+  // Until the app exists, crashes are logged by a bare logger and exit 1. Same line shape as
+  // the app's logger (level label, ISO time) so a boot crash is found by `level: "fatal"` too.
+  let logger = pino(
+    {
+      level: config.log.level,
+      formatters: { level: (label) => ({ level: label }) },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      base: { pid: process.pid },
+    },
+    pino.destination({ dest: 2, sync: true }),
+  );
   let shutdown: GracefulShutdown | null = null;
   installProcessHandlers(
     () => logger,

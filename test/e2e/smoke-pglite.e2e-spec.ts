@@ -6,7 +6,7 @@ describe('embedded PGlite (no DATABASE_URL needed)', () => {
 
   beforeAll(async () => {
     t = await createTestApp({ DATABASE_URL: 'pglite://memory' }, [ProbeModule]);
-  }, 60_000);
+  }, 180_000);
 
   afterAll(async () => {
     await t.close();

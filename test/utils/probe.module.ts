@@ -13,7 +13,7 @@ import {
 } from 'class-validator';
 import { DataSource } from 'typeorm';
 
-import { ConflictError, IdParam } from '@app/core';
+import { ConflictError, IdParam, Public } from '@app/core';
 
 class ProbeItemDto {
   @IsInt()
@@ -45,6 +45,7 @@ class ProbeConflictError extends ConflictError {
  * Test-only routes that make each kind of failure happen inside the real pipeline.
  * Mounted next to the domain modules by createTestApp(); never part of the service.
  */
+@Public()
 @Controller('_probe')
 class ProbeController {
   private readonly logger = new Logger('Probe');

@@ -1,5 +1,6 @@
 import type { DynamicModule, Type } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { __resetOutOfContextForTests } from 'nestjs-pino/PinoLogger';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 
@@ -23,6 +24,9 @@ const BASE_ENV: RawEnvironment = {
   DB_MIGRATE_ON_START: 'true',
   SHUTDOWN_READY_DELAY_MS: '0',
   DOCS_ENABLED: 'false',
+  RATE_LIMIT_MAX: '100000',
+  LOGIN_RATE_LIMIT_MAX: '100000',
+  JWT_SECRET: 'test-secret-test-secret-test-secret-0123456789',
 };
 
 /**
@@ -33,6 +37,9 @@ export async function createTestApp(
   env: RawEnvironment,
   extraImports: ReadonlyArray<Type | DynamicModule> = [],
 ): Promise<TestApp> {
+  // nestjs-pino keeps one process-wide logger for lines outside a request: point it at
+  // this app's capture (with several apps in one suite, the newest one gets them).
+  __resetOutOfContextForTests();
   const logs = new LogCapture();
   const config = loadConfig({ ...BASE_ENV, ...env });
   const app = await createApp({ config, logDestination: logs, extraImports });
@@ -44,3 +51,6 @@ export async function createTestApp(
     close: () => app.close(),
   };
 }
+
+/** The JWT secret every suite's app signs with (for forging tokens in security tests). */
+export const TEST_JWT_SECRET = BASE_ENV.JWT_SECRET as string;

@@ -19,6 +19,7 @@ import { createRootLogger } from './logging/logger.factory';
 import { ROOT_LOGGER } from './logging/logging.constants';
 import { REDIS_CLIENT } from './redis/redis.constants';
 import { RedisModule } from './redis/redis.module';
+import { AccessGuard } from './security/access.guard';
 import { AppThrottlerGuard } from './security/app-throttler.guard';
 import { MemoryThrottlerStorage } from './security/memory-throttler.storage';
 import { ResilientThrottlerStorage } from './security/resilient-throttler.storage';
@@ -89,7 +90,9 @@ export class CoreModule {
         LifecycleService,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
+        // Order matters: rate limit first, then authentication and roles.
         { provide: APP_GUARD, useClass: AppThrottlerGuard },
+        { provide: APP_GUARD, useClass: AccessGuard },
       ],
       exports: [configProvider, rootLogger, LifecycleService, ThrottlerModule],
     };

@@ -38,6 +38,23 @@ export abstract class AppConfig {
   abstract readonly log: { readonly level: LogLevel; readonly pretty: boolean };
   abstract readonly shutdown: { readonly readyDelayMs: number; readonly timeoutMs: number };
   abstract readonly docs: { readonly enabled: boolean };
+  abstract readonly auth: {
+    /** HS256 key; null outside production means a random per-process key (dev only). */
+    readonly jwtSecret: string | null;
+    readonly jwtIssuer: string;
+    readonly jwtAudience: string;
+    readonly accessTokenTtlSeconds: number;
+    readonly refreshTokenTtlSeconds: number;
+    readonly argon2: {
+      readonly memoryKib: number;
+      readonly timeCost: number;
+      readonly parallelism: number;
+    };
+    readonly loginRateLimit: { readonly max: number; readonly ttlMs: number };
+    readonly bootstrapAdmin: { readonly email: string; readonly password: string } | null;
+  };
+  /** Every in-process cache is an LRU with these bounds. */
+  abstract readonly cache: { readonly max: number; readonly ttlMs: number };
   abstract readonly problemTypeBaseUri: string;
   /** Mounts the failure-drill routes (never in production). */
   abstract readonly faultInjection: boolean;

@@ -1,10 +1,12 @@
 import { Transform, plainToInstance } from 'class-transformer';
 import {
   IsBoolean,
+  IsEmail,
   IsIn,
   IsInt,
   IsOptional,
   IsString,
+  Length,
   Matches,
   Max,
   MaxLength,
@@ -182,6 +184,93 @@ export class EnvironmentVariables {
   @Transform(toBool)
   @IsBoolean()
   readonly FAULT_INJECTION?: boolean;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
+  readonly JWT_SECRET?: string;
+
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  readonly JWT_ISSUER?: string;
+
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  readonly JWT_AUDIENCE?: string;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(30)
+  @Max(86_400)
+  readonly JWT_ACCESS_TTL?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  @Max(31_536_000)
+  readonly REFRESH_TOKEN_TTL?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(19_456, { message: 'ARGON2_MEMORY_KIB must be at least 19456 (19 MiB, OWASP minimum)' })
+  @Max(4_194_304)
+  readonly ARGON2_MEMORY_KIB?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(2)
+  @Max(20)
+  readonly ARGON2_TIME_COST?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(16)
+  readonly ARGON2_PARALLELISM?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  readonly LOGIN_RATE_LIMIT_MAX?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1_000)
+  readonly LOGIN_RATE_LIMIT_TTL_MS?: number;
+
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? value.trim().toLowerCase() : value,
+  )
+  @IsEmail({}, { message: 'BOOTSTRAP_ADMIN_EMAIL must be an email address' })
+  readonly BOOTSTRAP_ADMIN_EMAIL?: string;
+
+  @IsOptional()
+  @IsString()
+  @Length(8, 128, { message: 'BOOTSTRAP_ADMIN_PASSWORD must be 8 to 128 characters' })
+  readonly BOOTSTRAP_ADMIN_PASSWORD?: string;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  readonly CACHE_MAX?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  readonly CACHE_TTL_MS?: number;
 
   @IsOptional()
   @Matches(/^https?:\/\/\S+[^/]$/, {

@@ -17,7 +17,11 @@ describe('loadConfig', () => {
   });
 
   it('uses PostgreSQL with a URL, and does not migrate on start unless asked', () => {
-    const config = loadConfig({ DATABASE_URL: 'postgres://u@db:5432/app', NODE_ENV: 'production' });
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://u@db:5432/app',
+      NODE_ENV: 'production',
+      JWT_SECRET: 's'.repeat(32),
+    });
     expect(config.database.target).toEqual({ kind: 'postgres', url: 'postgres://u@db:5432/app' });
     expect(config.database.migrateOnStart).toBe(false);
     expect(config.database.poolMax).toBe(20);
@@ -88,5 +92,44 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', FAULT_INJECTION: 'true' })).toThrow(
       /FAULT_INJECTION=true: refused when NODE_ENV=production/,
     );
+  });
+});
+
+describe('loadConfig: auth settings', () => {
+  it('refuses production without a JWT secret, and a short secret anywhere', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
+      /JWT_SECRET: required in production/,
+    );
+    expect(() => loadConfig({ JWT_SECRET: 'short' })).toThrow(
+      /JWT_SECRET must be at least 32 characters/,
+    );
+  });
+
+  it('refuses argon2 parameters below the OWASP minimum', () => {
+    expect(() => loadConfig({ ARGON2_MEMORY_KIB: '4096' })).toThrow(
+      /ARGON2_MEMORY_KIB must be at least 19456/,
+    );
+    expect(() => loadConfig({ ARGON2_TIME_COST: '1' })).toThrow(/ARGON2_TIME_COST/);
+  });
+
+  it('needs both bootstrap admin variables or neither, and normalises the email', () => {
+    expect(() => loadConfig({ BOOTSTRAP_ADMIN_EMAIL: 'a@example.com' })).toThrow(
+      /set both or neither/,
+    );
+    expect(
+      loadConfig({
+        BOOTSTRAP_ADMIN_EMAIL: ' A@Example.com ',
+        BOOTSTRAP_ADMIN_PASSWORD: 'long enough',
+      }).auth.bootstrapAdmin,
+    ).toEqual({ email: 'a@example.com', password: 'long enough' });
+  });
+
+  it('defaults to 15-minute access tokens, 7-day refresh tokens and 5 logins per 15 minutes', () => {
+    const { auth, cache } = loadConfig({});
+    expect(auth.accessTokenTtlSeconds).toBe(900);
+    expect(auth.refreshTokenTtlSeconds).toBe(604_800);
+    expect(auth.loginRateLimit).toEqual({ max: 5, ttlMs: 900_000 });
+    expect(auth.argon2).toEqual({ memoryKib: 19_456, timeCost: 2, parallelism: 1 });
+    expect(cache).toEqual({ max: 10_000, ttlMs: 30_000 });
   });
 });

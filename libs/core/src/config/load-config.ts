@@ -94,10 +94,31 @@ function build(env: EnvironmentVariables): AppConfig {
     docs: { enabled: env.DOCS_ENABLED ?? true },
     problemTypeBaseUri: env.PROBLEM_TYPE_BASE_URI ?? 'https://errors.example.com',
     faultInjection: env.FAULT_INJECTION ?? false,
+    auth: {
+      jwtSecret: env.JWT_SECRET ?? null,
+      jwtIssuer: env.JWT_ISSUER ?? 'nest-enterprise-backend',
+      jwtAudience: env.JWT_AUDIENCE ?? 'nest-enterprise-backend-api',
+      accessTokenTtlSeconds: env.JWT_ACCESS_TTL ?? 900,
+      refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL ?? 604_800,
+      argon2: {
+        memoryKib: env.ARGON2_MEMORY_KIB ?? 19_456,
+        timeCost: env.ARGON2_TIME_COST ?? 2,
+        parallelism: env.ARGON2_PARALLELISM ?? 1,
+      },
+      loginRateLimit: {
+        max: env.LOGIN_RATE_LIMIT_MAX ?? 5,
+        ttlMs: env.LOGIN_RATE_LIMIT_TTL_MS ?? 900_000,
+      },
+      bootstrapAdmin:
+        env.BOOTSTRAP_ADMIN_EMAIL !== undefined && env.BOOTSTRAP_ADMIN_PASSWORD !== undefined
+          ? { email: env.BOOTSTRAP_ADMIN_EMAIL, password: env.BOOTSTRAP_ADMIN_PASSWORD }
+          : null,
+    },
+    cache: { max: env.CACHE_MAX ?? 10_000, ttlMs: env.CACHE_TTL_MS ?? 30_000 },
   };
 }
 
-function crossChecks(config: AppConfig): string[] {
+function crossChecks(config: AppConfig, env: EnvironmentVariables): string[] {
   const problems: string[] = [];
   const { shutdown, http } = config;
   if (shutdown.readyDelayMs >= shutdown.timeoutMs) {
@@ -110,6 +131,15 @@ function crossChecks(config: AppConfig): string[] {
       `HTTP_HEADERS_TIMEOUT_MS=${http.headersTimeoutMs}: must not exceed HTTP_REQUEST_TIMEOUT_MS (${http.requestTimeoutMs})`,
     );
   }
+  if (config.isProduction && config.auth.jwtSecret === null) {
+    problems.push('JWT_SECRET: required in production (at least 32 characters)');
+  }
+  if (
+    (config.auth.bootstrapAdmin === null) !==
+    (env.BOOTSTRAP_ADMIN_EMAIL === undefined && env.BOOTSTRAP_ADMIN_PASSWORD === undefined)
+  ) {
+    problems.push('BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD: set both or neither');
+  }
   if (config.faultInjection && config.isProduction) {
     problems.push('FAULT_INJECTION=true: refused when NODE_ENV=production');
   }
@@ -118,8 +148,9 @@ function crossChecks(config: AppConfig): string[] {
 
 /** Validates the environment into the typed config; throws one error listing every problem. */
 export function loadConfig(raw: RawEnvironment = readEnvironment()): AppConfig {
-  const config = build(validateEnvironment(raw));
-  const problems = crossChecks(config);
+  const env = validateEnvironment(raw);
+  const config = build(env);
+  const problems = crossChecks(config, env);
   if (problems.length > 0) {
     throw new ConfigValidationError(problems);
   }

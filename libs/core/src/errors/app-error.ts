@@ -48,6 +48,11 @@ export abstract class ValidationError extends AppError {
 }
 export abstract class UnauthorizedError extends AppError {
   readonly status = 401;
+
+  /** RFC 6750: a 401 tells the client which scheme to use. */
+  override get headers(): Readonly<Record<string, string>> {
+    return { 'WWW-Authenticate': 'Bearer realm="api"' };
+  }
 }
 export abstract class ForbiddenError extends AppError {
   readonly status = 403;

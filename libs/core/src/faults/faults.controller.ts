@@ -2,6 +2,8 @@ import { Controller, HttpCode, Logger, Post, Query } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 
+import { Public } from '../security/public.decorator';
+
 class DurationQuery {
   @IsOptional()
   @Type(() => Number)
@@ -26,6 +28,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * Failure drills for process-level tests and game days. Only mounted with
  * FAULT_INJECTION=true, which the config refuses in production.
  */
+@Public()
 @Controller('_faults')
 export class FaultsController {
   private readonly logger = new Logger(FaultsController.name);

@@ -12,11 +12,13 @@ import { SkipThrottle } from '@nestjs/throttler';
 import type { Response } from 'express';
 
 import { LifecycleService } from '../lifecycle/lifecycle.service';
+import { Public } from '../security/public.decorator';
 import { RedisHealthIndicator } from './redis.health';
 
 /** How long a probe waits for a dependency before calling it down. */
 const PROBE_TIMEOUT_MS = 1_500;
 
+@Public()
 @SkipThrottle()
 @Controller({ version: VERSION_NEUTRAL })
 export class HealthController {

@@ -21,6 +21,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  */
 export class GracefulShutdown {
   private running: Promise<void> | null = null;
+  /** The worst exit code asked for so far: a crash while already draining still exits 1. */
+  private exitCode = 0;
 
   constructor(
     private readonly app: INestApplication,
@@ -30,11 +32,12 @@ export class GracefulShutdown {
   ) {}
 
   run(reason: string, exitCode: number): Promise<void> {
-    this.running ??= this.drain(reason, exitCode);
+    this.exitCode = Math.max(this.exitCode, exitCode);
+    this.running ??= this.drain(reason);
     return this.running;
   }
 
-  private async drain(reason: string, exitCode: number): Promise<void> {
+  private async drain(reason: string): Promise<void> {
     const startedAt = Date.now();
     const server = this.app.getHttpServer() as Server;
     this.app.get(LifecycleService).beginShutdown();
@@ -65,9 +68,10 @@ export class GracefulShutdown {
       await this.app.close();
     } catch (error: unknown) {
       this.logger.error({ err: error }, 'Error while closing resources');
-      exitCode = 1;
+      this.exitCode = 1;
     }
     clearTimeout(deadline);
+    const { exitCode } = this;
     this.logger.info({ exitCode, elapsedMs: Date.now() - startedAt }, 'Shutdown complete');
     this.finish(exitCode);
   }

@@ -1,0 +1,35 @@
+import { createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
+import type { Request } from 'express';
+
+/** Who made the request, as the authentication guard established it. */
+export interface AuthenticatedUser {
+  readonly id: string;
+  readonly role: string;
+}
+
+export const ROLES_KEY = 'roles';
+
+/** Restricts a route to the given roles (checked after authentication). */
+export const Roles = (...roles: readonly string[]): MethodDecorator & ClassDecorator =>
+  SetMetadata(ROLES_KEY, roles);
+
+type AuthenticatedRequest = Request & { user?: AuthenticatedUser };
+
+export function setAuthenticatedUser(request: Request, user: AuthenticatedUser): void {
+  (request as AuthenticatedRequest).user = user;
+}
+
+export function getAuthenticatedUser(request: Request): AuthenticatedUser | undefined {
+  return (request as AuthenticatedRequest).user;
+}
+
+/** The authenticated caller; only valid on routes that are not @Public(). */
+export const CurrentUser = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): AuthenticatedUser => {
+    const user = getAuthenticatedUser(ctx.switchToHttp().getRequest<Request>());
+    if (user === undefined) {
+      throw new Error('@CurrentUser() used on a route without authentication');
+    }
+    return user;
+  },
+);

@@ -1,0 +1,72 @@
+import { parseArgs } from 'node:util';
+
+import { NestFactory } from '@nestjs/core';
+
+import { ConfigValidationError, loadConfig, readEnvironment } from '@app/core';
+
+import { AppModule } from '../app.module';
+import { MIGRATIONS } from '../database/migrations';
+import { UsersService } from '../modules/users/users.service';
+
+const USAGE = `usage: npm run admin:create -- --email admin@example.com [--name "Ada Admin"]
+The password comes from ADMIN_PASSWORD or, with --password-stdin, from standard input.`;
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+}
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+/** Creates an admin account against the configured database (runs migrations only if configured to). */
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      email: { type: 'string' },
+      name: { type: 'string', default: 'Administrator' },
+      'password-stdin': { type: 'boolean', default: false },
+    },
+  });
+  const email = values.email;
+  if (email === undefined) {
+    fail(USAGE);
+  }
+  const env = readEnvironment();
+  const password = values['password-stdin'] ? await readStdin() : env.ADMIN_PASSWORD;
+  if (password === undefined || password.length < 8 || password.length > 128) {
+    fail(`The password must be 8 to 128 characters.\n${USAGE}`);
+  }
+  let config;
+  try {
+    config = loadConfig(env);
+  } catch (error: unknown) {
+    fail(error instanceof ConfigValidationError ? error.message : String(error));
+  }
+  const app = await NestFactory.createApplicationContext(
+    AppModule.forRoot({ config, migrations: MIGRATIONS }),
+    { logger: ['error', 'warn'], abortOnError: false },
+  );
+  try {
+    const outcome = await app.get(UsersService).createAdmin(email, values.name, password);
+    if (outcome === 'email-taken') {
+      fail(
+        `An account with the email ${email.trim().toLowerCase()} already exists; promote it with PATCH /api/v1/users/:id/role.`,
+      );
+    }
+    process.stdout.write(`Admin ${email.trim().toLowerCase()} created.\n`);
+  } finally {
+    await app.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  fail(`admin:create failed: ${error instanceof Error ? error.message : String(error)}`);
+});

@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+
+import { Logger, Module } from '@nestjs/common';
+import { JwtModule } from '@nestjs/jwt';
+import { TypeOrmModule } from '@nestjs/typeorm';
+
+import { AppConfig, Authenticator } from '@app/core';
+
+import { UsersModule } from '../users/users.module';
+import { AuthController } from './auth.controller';
+import { AuthService } from './auth.service';
+import { JwtAuthenticator } from './jwt.authenticator';
+import { LoginThrottle } from './login-throttle';
+import { RefreshTokenEntity } from './refresh-token.entity';
+import { RefreshTokensRepository } from './refresh-tokens.repository';
+import { TokenService } from './token.service';
+
+function jwtSecret(config: AppConfig): string {
+  if (config.auth.jwtSecret !== null) {
+    return config.auth.jwtSecret;
+  }
+  // Only reachable outside production (the config refuses production without a secret).
+  new Logger('AuthModule').warn({
+    msg: 'JWT_SECRET not set: using a random key; tokens die with this process and are not shared',
+  });
+  return randomBytes(48).toString('base64url');
+}
+
+/** Login, refresh-token rotation, logout; binds the JWT authenticator to the core access guard. */
+@Module({
+  imports: [
+    UsersModule,
+    TypeOrmModule.forFeature([RefreshTokenEntity]),
+    JwtModule.registerAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({
+        secret: jwtSecret(config),
+        signOptions: { algorithm: 'HS256' },
+        verifyOptions: { algorithms: ['HS256'] },
+      }),
+    }),
+  ],
+  controllers: [AuthController],
+  providers: [
+    AuthService,
+    TokenService,
+    RefreshTokensRepository,
+    LoginThrottle,
+    { provide: Authenticator, useClass: JwtAuthenticator },
+  ],
+})
+export class AuthModule {}

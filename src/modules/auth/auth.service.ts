@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+
+import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+
+import { UsersService, type UserPrincipal } from '../users/users.service';
+import {
+  InvalidCredentialsError,
+  RefreshTokenInvalidError,
+  RefreshTokenReusedError,
+} from './auth.errors';
+import type { TokenPairResponse } from './dto/token-pair.response';
+import { LoginThrottle } from './login-throttle';
+import { RefreshTokensRepository } from './refresh-tokens.repository';
+import { TokenService } from './token.service';
+
+/** Expired refresh tokens are deleted this often (and once a day after expiry). */
+const PURGE_INTERVAL_MS = 60 * 60 * 1000;
+const PURGE_GRACE_MS = 24 * 60 * 60 * 1000;
+
+@Injectable()
+export class AuthService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(AuthService.name);
+  private purgeTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly users: UsersService,
+    private readonly tokens: TokenService,
+    private readonly refreshTokens: RefreshTokensRepository,
+    private readonly loginThrottle: LoginThrottle,
+  ) {}
+
+  onModuleInit(): void {
+    this.users.onPasswordChanged((userId) => this.refreshTokens.revokeAllOfUser(userId));
+    this.purgeTimer = setInterval(() => void this.purgeExpired(), PURGE_INTERVAL_MS);
+    this.purgeTimer.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.purgeTimer !== null) {
+      clearInterval(this.purgeTimer);
+    }
+  }
+
+  async login(email: string, password: string, clientAddress: string): Promise<TokenPairResponse> {
+    await this.loginThrottle.consume(clientAddress, email);
+    const principal = await this.users.verifyCredentials(email, password);
+    if (principal === null) {
+      throw new InvalidCredentialsError();
+    }
+    return this.issue(principal, randomUUID());
+  }
+
+  async refresh(refreshToken: string): Promise<TokenPairResponse> {
+    const hash = this.tokens.hashRefreshToken(refreshToken);
+    const ownerId = await this.refreshTokens.findOwner(hash);
+    const principal =
+      ownerId === null ? null : await this.users.findPrincipal(ownerId, { fresh: true });
+    if (principal === null) {
+      throw new RefreshTokenInvalidError();
+    }
+    const next = this.tokens.newRefreshToken();
+    const outcome = await this.refreshTokens.rotate(
+      hash,
+      { tokenHash: next.hash, expiresAt: next.expiresAt },
+      new Date(principal.sessionsRevokedAtMs),
+    );
+    switch (outcome.kind) {
+      case 'reused':
+        this.logger.warn({ msg: 'Refresh token reuse: family revoked', userId: principal.id });
+        throw new RefreshTokenReusedError();
+      case 'invalid':
+        throw new RefreshTokenInvalidError();
+      case 'rotated':
+        return this.pair(principal, next.token);
+    }
+  }
+
+  /** Ends the login the token belongs to; unknown tokens are ignored (logout is idempotent). */
+  async logout(refreshToken: string): Promise<void> {
+    await this.refreshTokens.revokeFamilyOf(this.tokens.hashRefreshToken(refreshToken));
+  }
+
+  async purgeExpired(): Promise<number> {
+    try {
+      const purged = await this.refreshTokens.purgeExpired(new Date(Date.now() - PURGE_GRACE_MS));
+      this.logger.log({ msg: 'Expired refresh tokens purged', purged });
+      return purged;
+    } catch (error: unknown) {
+      this.logger.warn({
+        msg: 'Refresh token purge failed',
+        reason: error instanceof Error ? error.message : String(error),
+      });
+      return 0;
+    }
+  }
+
+  private async issue(principal: UserPrincipal, familyId: string): Promise<TokenPairResponse> {
+    const refresh = this.tokens.newRefreshToken();
+    await this.refreshTokens.insert({
+      tokenHash: refresh.hash,
+      userId: principal.id,
+      familyId,
+      expiresAt: refresh.expiresAt,
+    });
+    return this.pair(principal, refresh.token);
+  }
+
+  private async pair(principal: UserPrincipal, refreshToken: string): Promise<TokenPairResponse> {
+    return {
+      accessToken: await this.tokens.signAccessToken(principal.id, principal.role),
+      refreshToken,
+      tokenType: 'Bearer',
+      expiresIn: this.tokens.accessTokenTtlSeconds,
+    };
+  }
+}

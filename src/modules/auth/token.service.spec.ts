@@ -1,0 +1,83 @@
+import { JwtService } from '@nestjs/jwt';
+import { sign } from 'jsonwebtoken';
+
+import type { AppConfig } from '@app/core';
+
+import { TokenExpiredError, TokenInvalidError } from './auth.errors';
+import { TokenService } from './token.service';
+
+const SECRET = 'unit-test-secret-unit-test-secret-123456';
+const USER_ID = '0190c4b2-7d3e-7a1b-8c2d-3e4f5a6b7c8d';
+const config = {
+  auth: {
+    jwtIssuer: 'issuer',
+    jwtAudience: 'audience',
+    accessTokenTtlSeconds: 900,
+    refreshTokenTtlSeconds: 3600,
+  },
+} as unknown as AppConfig;
+
+describe('TokenService', () => {
+  const service = new TokenService(new JwtService({ secret: SECRET }), config);
+
+  it('signs HS256 tokens with subject, role, issuer, audience and a 15-minute expiry', async () => {
+    const token = await service.signAccessToken(USER_ID, 'customer');
+    const [header, payload] = token
+      .split('.')
+      .slice(0, 2)
+      .map(
+        (part) => JSON.parse(Buffer.from(part, 'base64url').toString()) as Record<string, number>,
+      );
+    expect(header).toEqual({ alg: 'HS256', typ: 'JWT' });
+    expect(payload).toMatchObject({
+      sub: USER_ID,
+      role: 'customer',
+      iss: 'issuer',
+      aud: 'audience',
+    });
+    expect(payload.exp - payload.iat).toBe(900);
+    await expect(service.verifyAccessToken(token)).resolves.toMatchObject({
+      sub: USER_ID,
+      role: 'customer',
+    });
+  });
+
+  it('refuses alg none, other algorithms, other keys and other audiences', async () => {
+    const claims = { sub: USER_ID, role: 'admin' };
+    const forged = [
+      sign(claims, '', { algorithm: 'none', issuer: 'issuer', audience: 'audience' }),
+      sign(claims, SECRET, { algorithm: 'HS384', issuer: 'issuer', audience: 'audience' }),
+      sign(claims, 'x'.repeat(40), { issuer: 'issuer', audience: 'audience' }),
+      sign(claims, SECRET, { issuer: 'issuer', audience: 'elsewhere' }),
+      sign({ role: 'admin', sub: 'not-a-uuid' }, SECRET, {
+        issuer: 'issuer',
+        audience: 'audience',
+      }),
+    ];
+    for (const token of forged) {
+      await expect(service.verifyAccessToken(token)).rejects.toBeInstanceOf(TokenInvalidError);
+    }
+  });
+
+  it('tells an expired token apart', async () => {
+    const token = sign(
+      { sub: USER_ID, role: 'customer', exp: Math.floor(Date.now() / 1000) - 5 },
+      SECRET,
+      {
+        issuer: 'issuer',
+        audience: 'audience',
+      },
+    );
+    await expect(service.verifyAccessToken(token)).rejects.toBeInstanceOf(TokenExpiredError);
+  });
+
+  it('mints 256-bit refresh tokens and keeps only their SHA-256', () => {
+    const a = service.newRefreshToken();
+    const b = service.newRefreshToken();
+    expect(a.token).toMatch(/^[\w-]{43}$/);
+    expect(a.token).not.toBe(b.token);
+    expect(a.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(service.hashRefreshToken(a.token)).toBe(a.hash);
+    expect(a.expiresAt.getTime() - Date.now()).toBeGreaterThan(3_590_000);
+  });
+});

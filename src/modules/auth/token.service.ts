@@ -1,0 +1,88 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+import { Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+
+import { AppConfig } from '@app/core';
+
+import { TokenExpiredError, TokenInvalidError } from './auth.errors';
+
+export interface AccessClaims {
+  readonly sub: string;
+  readonly role: string;
+  /** Issued at, seconds since epoch. */
+  readonly iat: number;
+}
+
+const ALGORITHM = 'HS256';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Access tokens: HS256 JWTs, algorithm pinned on sign and verify, issuer and audience
+ * checked. Refresh tokens: 256 random bits, stored only as their SHA-256.
+ */
+@Injectable()
+export class TokenService {
+  constructor(
+    private readonly jwt: JwtService,
+    private readonly config: AppConfig,
+  ) {}
+
+  get accessTokenTtlSeconds(): number {
+    return this.config.auth.accessTokenTtlSeconds;
+  }
+
+  signAccessToken(userId: string, role: string): Promise<string> {
+    const { jwtIssuer, jwtAudience, accessTokenTtlSeconds } = this.config.auth;
+    return this.jwt.signAsync(
+      { role },
+      {
+        algorithm: ALGORITHM,
+        subject: userId,
+        issuer: jwtIssuer,
+        audience: jwtAudience,
+        expiresIn: accessTokenTtlSeconds,
+      },
+    );
+  }
+
+  async verifyAccessToken(token: string): Promise<AccessClaims> {
+    const { jwtIssuer, jwtAudience } = this.config.auth;
+    let claims: Record<string, unknown>;
+    try {
+      claims = await this.jwt.verifyAsync<Record<string, unknown>>(token, {
+        algorithms: [ALGORITHM],
+        issuer: jwtIssuer,
+        audience: jwtAudience,
+      });
+    } catch (error: unknown) {
+      if (error instanceof Error && error.name === 'TokenExpiredError') {
+        throw new TokenExpiredError();
+      }
+      throw new TokenInvalidError({ cause: error });
+    }
+    const { sub, role, iat } = claims;
+    if (
+      typeof sub !== 'string' ||
+      !UUID.test(sub) ||
+      typeof role !== 'string' ||
+      typeof iat !== 'number'
+    ) {
+      throw new TokenInvalidError();
+    }
+    return { sub, role, iat };
+  }
+
+  newRefreshToken(): { token: string; hash: string; expiresAt: Date } {
+    const token = randomBytes(32).toString('base64url');
+    return {
+      token,
+      hash: this.hashRefreshToken(token),
+      expiresAt: new Date(Date.now() + this.config.auth.refreshTokenTtlSeconds * 1000),
+    };
+  }
+
+  hashRefreshToken(token: string): string {
+    return createHash('sha256').update(token).digest('hex');
+  }
+}

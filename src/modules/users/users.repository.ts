@@ -1,0 +1,117 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, Repository } from 'typeorm';
+
+import { PgErrorCode, databaseErrorCode, type Keyset } from '@app/core';
+
+import { UserEntity } from './user.entity';
+import { UserRole } from './user-role';
+import { EmailTakenError } from './users.errors';
+
+export interface NewUser {
+  readonly email: string;
+  readonly name: string;
+  readonly passwordHash: string;
+  readonly role: UserRole;
+}
+
+/** Serialises "create the first admin" across processes starting at the same time. */
+const BOOTSTRAP_ADMIN_LOCK = 727_274_101;
+
+@Injectable()
+export class UsersRepository {
+  constructor(
+    @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
+
+  /** Inserts a user; the unique index decides races: the loser gets EmailTakenError. */
+  async insert(user: NewUser): Promise<UserEntity> {
+    try {
+      return await this.users.save(this.users.create(user));
+    } catch (error: unknown) {
+      if (databaseErrorCode(error) === PgErrorCode.UNIQUE_VIOLATION) {
+        throw new EmailTakenError();
+      }
+      throw error;
+    }
+  }
+
+  findById(id: string): Promise<UserEntity | null> {
+    return this.users.findOneBy({ id });
+  }
+
+  findByEmail(email: string): Promise<UserEntity | null> {
+    return this.users.findOneBy({ email });
+  }
+
+  /** Newest first; `limit + 1` rows so the caller knows whether another page exists. */
+  listPage(after: Keyset | null, limit: number): Promise<UserEntity[]> {
+    const query = this.users
+      .createQueryBuilder('u')
+      .orderBy('u.createdAt', 'DESC')
+      .addOrderBy('u.id', 'DESC')
+      .limit(limit + 1);
+    if (after !== null) {
+      query.where('(u.createdAt, u.id) < (:createdAt, :id)', after);
+    }
+    return query.getMany();
+  }
+
+  async updateName(id: string, name: string): Promise<void> {
+    await this.users.update({ id }, { name });
+  }
+
+  /** New hash and, in the same statement, the instant before which every session is dead. */
+  async updatePassword(id: string, passwordHash: string, revokeSessions: boolean): Promise<void> {
+    await this.users.update(
+      { id },
+      revokeSessions ? { passwordHash, sessionsRevokedAt: () => 'now()' } : { passwordHash },
+    );
+  }
+
+  /**
+   * Changes a role, refusing to demote the last admin. The admin rows are locked so two
+   * admins demoting each other at once cannot leave the service with none.
+   */
+  async updateRole(id: string, role: UserRole): Promise<'updated' | 'last-admin' | 'not-found'> {
+    return this.dataSource.transaction(async (manager) => {
+      const admins = await manager
+        .createQueryBuilder(UserEntity, 'u')
+        .setLock('pessimistic_write')
+        .where('u.role = :admin', { admin: UserRole.ADMIN })
+        .orderBy('u.id')
+        .getMany();
+      const target = await manager.findOneBy(UserEntity, { id });
+      if (target === null) {
+        return 'not-found';
+      }
+      const isOnlyAdmin = admins.length === 1 && admins[0]?.id === id;
+      if (role !== UserRole.ADMIN && isOnlyAdmin) {
+        return 'last-admin';
+      }
+      await manager.update(UserEntity, { id }, { role });
+      return 'updated';
+    });
+  }
+
+  /**
+   * Creates the given admin only if no admin exists yet. Safe when several processes
+   * start together: they queue on an advisory lock held for the transaction.
+   */
+  async insertFirstAdmin(
+    user: Omit<NewUser, 'role'>,
+  ): Promise<'created' | 'admin-exists' | 'email-taken'> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_ADMIN_LOCK]);
+      if (await manager.existsBy(UserEntity, { role: UserRole.ADMIN })) {
+        return 'admin-exists';
+      }
+      if (await manager.existsBy(UserEntity, { email: user.email })) {
+        return 'email-taken';
+      }
+      await manager.insert(UserEntity, { ...user, role: UserRole.ADMIN });
+      return 'created';
+    });
+  }
+}

@@ -1,0 +1,201 @@
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
+
+import { AppConfig, decodeCursor, toPage, type AuthenticatedUser, type Page } from '@app/core';
+
+import type { RegisterUserDto } from './dto/register-user.dto';
+import type { UpdateMeDto } from './dto/update-me.dto';
+import { normaliseEmail } from './dto/user-fields';
+import { toUserResponse, type UserResponse } from './dto/user.response';
+import { PasswordHasher } from './password-hasher';
+import type { UserEntity } from './user.entity';
+import { UserRole } from './user-role';
+import {
+  CurrentPasswordInvalidError,
+  EmailTakenError,
+  LastAdminError,
+  UserNotFoundError,
+} from './users.errors';
+import { UsersRepository } from './users.repository';
+
+/** What authentication needs to know about a user on every request. */
+export interface UserPrincipal {
+  readonly id: string;
+  readonly role: UserRole;
+  /** Tokens issued before this instant (ms since epoch) are revoked; 0 when never. */
+  readonly sessionsRevokedAtMs: number;
+}
+
+const toPrincipal = (user: UserEntity): UserPrincipal => ({
+  id: user.id,
+  role: user.role,
+  sessionsRevokedAtMs: user.sessionsRevokedAt?.getTime() ?? 0,
+});
+
+@Injectable()
+export class UsersService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(UsersService.name);
+  /**
+   * Principals by id for the auth guard. Bounded and short-lived: this process drops an
+   * entry when it changes a role or password; other processes see it after the TTL.
+   */
+  private readonly principals: LRUCache<string, UserPrincipal>;
+  private readonly passwordChangeListeners: Array<(userId: string) => Promise<void>> = [];
+
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly hasher: PasswordHasher,
+    private readonly config: AppConfig,
+  ) {
+    this.principals = new LRUCache({ max: config.cache.max, ttl: config.cache.ttlMs });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const admin = this.config.auth.bootstrapAdmin;
+    if (admin !== null) {
+      const outcome = await this.createFirstAdmin(admin.email, 'Administrator', admin.password);
+      this.logger.log({ msg: 'Bootstrap admin', outcome });
+    }
+  }
+
+  async register(dto: RegisterUserDto): Promise<UserResponse> {
+    const user = await this.users.insert({
+      email: dto.email,
+      name: dto.name,
+      passwordHash: await this.hasher.hash(dto.password),
+      role: UserRole.CUSTOMER,
+    });
+    return toUserResponse(user);
+  }
+
+  /**
+   * The user these credentials belong to, or null. Unknown emails cost one dummy
+   * verification, so timing does not reveal which emails exist. Hashes made with older
+   * parameters are upgraded on a successful login.
+   */
+  async verifyCredentials(email: string, password: string): Promise<UserPrincipal | null> {
+    const user = await this.users.findByEmail(normaliseEmail(email));
+    if (user === null) {
+      return this.hasher.verifyDummy(password).then(() => null);
+    }
+    if (!(await this.hasher.verify(user.passwordHash, password))) {
+      return null;
+    }
+    if (this.hasher.needsRehash(user.passwordHash)) {
+      await this.users.updatePassword(user.id, await this.hasher.hash(password), false);
+    }
+    return toPrincipal(user);
+  }
+
+  /**
+   * Lets another module act when a password changes (auth revokes every refresh token),
+   * without users depending on it.
+   */
+  onPasswordChanged(listener: (userId: string) => Promise<void>): void {
+    this.passwordChangeListeners.push(listener);
+  }
+
+  /** Lookup for authentication (cached unless `fresh`); null when the user no longer exists. */
+  async findPrincipal(
+    id: string,
+    options: { fresh?: boolean } = {},
+  ): Promise<UserPrincipal | null> {
+    const cached = options.fresh === true ? undefined : this.principals.get(id);
+    if (cached !== undefined) {
+      return cached;
+    }
+    const user = await this.users.findById(id);
+    if (user === null) {
+      return null;
+    }
+    const principal = toPrincipal(user);
+    this.principals.set(id, principal);
+    return principal;
+  }
+
+  /** Admins see anyone; others only themselves (anyone else is a 404, not a 403). */
+  async getVisibleTo(id: string, viewer: AuthenticatedUser): Promise<UserResponse> {
+    if (viewer.role !== UserRole.ADMIN && viewer.id !== id) {
+      throw new UserNotFoundError(id);
+    }
+    return toUserResponse(await this.getEntity(id));
+  }
+
+  async list(limit: number, cursor: string | undefined): Promise<Page<UserResponse>> {
+    const rows = await this.users.listPage(decodeCursor(cursor), limit);
+    return toPage(rows, limit, toUserResponse);
+  }
+
+  async updateMe(id: string, dto: UpdateMeDto): Promise<UserResponse> {
+    if (dto.password !== undefined) {
+      const user = await this.getEntity(id);
+      if (!(await this.hasher.verify(user.passwordHash, dto.currentPassword ?? ''))) {
+        throw new CurrentPasswordInvalidError();
+      }
+      await this.users.updatePassword(id, await this.hasher.hash(dto.password), true);
+      this.principals.delete(id);
+      for (const listener of this.passwordChangeListeners) {
+        await listener(id);
+      }
+    }
+    if (dto.name !== undefined) {
+      await this.users.updateName(id, dto.name);
+    }
+    return toUserResponse(await this.getEntity(id));
+  }
+
+  async changeRole(id: string, role: UserRole): Promise<UserResponse> {
+    const outcome = await this.users.updateRole(id, role);
+    if (outcome === 'not-found') {
+      throw new UserNotFoundError(id);
+    }
+    if (outcome === 'last-admin') {
+      throw new LastAdminError();
+    }
+    this.principals.delete(id);
+    return toUserResponse(await this.getEntity(id));
+  }
+
+  /** Creates an admin only while none exists (bootstrap and `npm run admin:create`). */
+  async createFirstAdmin(
+    email: string,
+    name: string,
+    password: string,
+  ): Promise<'created' | 'admin-exists' | 'email-taken'> {
+    return this.users.insertFirstAdmin({
+      email: normaliseEmail(email),
+      name: name.trim(),
+      passwordHash: await this.hasher.hash(password),
+    });
+  }
+
+  /** An operator-made admin (`npm run admin:create`), whether or not admins exist. */
+  async createAdmin(
+    email: string,
+    name: string,
+    password: string,
+  ): Promise<'created' | 'email-taken'> {
+    try {
+      await this.users.insert({
+        email: normaliseEmail(email),
+        name: name.trim(),
+        passwordHash: await this.hasher.hash(password),
+        role: UserRole.ADMIN,
+      });
+      return 'created';
+    } catch (error: unknown) {
+      if (error instanceof EmailTakenError) {
+        return 'email-taken';
+      }
+      throw error;
+    }
+  }
+
+  private async getEntity(id: string): Promise<UserEntity> {
+    const user = await this.users.findById(id);
+    if (user === null) {
+      throw new UserNotFoundError(id);
+    }
+    return user;
+  }
+}

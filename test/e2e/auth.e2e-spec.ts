@@ -1,0 +1,302 @@
+import argon2 from 'argon2';
+import { sign } from 'jsonwebtoken';
+import { DataSource } from 'typeorm';
+
+import { bearer, createUser, login } from '../factories/users';
+import { createTestDatabase, type TestDatabase } from '../utils/database';
+import { createTestApp, TEST_JWT_SECRET, type TestApp } from '../utils/test-app';
+
+describe('auth', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('auth');
+    t = await createTestApp({ DATABASE_URL: db.url });
+  });
+
+  afterAll(async () => {
+    await t.close();
+    await db.drop();
+  });
+
+  const sql = <T>(query: string, params: unknown[] = []): Promise<T[]> =>
+    t.app.get(DataSource).query(query, params);
+
+  describe('POST /api/v1/auth/login', () => {
+    it('returns a token pair', async () => {
+      const user = await createUser(t.http);
+      const res = await t.http
+        .post('/api/v1/auth/login')
+        .send({ email: user.email, password: user.password })
+        .expect(200);
+      expect(res.body).toEqual({
+        accessToken: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
+        refreshToken: expect.stringMatching(/^[\w-]{43}$/),
+        tokenType: 'Bearer',
+        expiresIn: 900,
+      });
+    });
+
+    it('compares the email case-insensitively and trimmed', async () => {
+      const user = await createUser(t.http);
+      await t.http
+        .post('/api/v1/auth/login')
+        .send({ email: ` ${user.email.toUpperCase()} `, password: user.password })
+        .expect(200);
+    });
+
+    it('gives a wrong password and an unknown email the same 401 body', async () => {
+      const user = await createUser(t.http);
+      const wrong = await t.http
+        .post('/api/v1/auth/login')
+        .send({ email: user.email, password: 'not the password' })
+        .expect(401);
+      const unknown = await t.http
+        .post('/api/v1/auth/login')
+        .send({ email: 'nobody@example.com', password: 'not the password' })
+        .expect(401);
+      const strip = (body: Record<string, unknown>): Record<string, unknown> => ({
+        ...body,
+        requestId: null,
+      });
+      expect(strip(wrong.body)).toEqual(strip(unknown.body));
+      expect(wrong.body).toMatchObject({
+        status: 401,
+        code: 'AUTH_INVALID_CREDENTIALS',
+        detail: 'Invalid email or password',
+      });
+      expect(wrong.headers['www-authenticate']).toBe('Bearer realm="api"');
+    });
+
+    it('never logs passwords, hashes or tokens', async () => {
+      const user = await createUser(t.http);
+      const tokens = await login(t.http, user.email, user.password);
+      const text = t.logs.text();
+      expect(text).not.toContain(user.password);
+      expect(text).not.toContain(tokens.refreshToken);
+      expect(text).not.toContain(tokens.accessToken);
+      expect(text).not.toContain('$argon2id$');
+    });
+
+    it('upgrades a hash made with weaker parameters on login', async () => {
+      const user = await createUser(t.http);
+      const weak = await argon2.hash(user.password, {
+        type: argon2.argon2id,
+        memoryCost: 19_456,
+        timeCost: 3,
+      });
+      await sql('UPDATE users SET password_hash = $1 WHERE id = $2', [weak, user.id]);
+      await login(t.http, user.email, user.password);
+      const [row] = await sql<{ password_hash: string }>(
+        'SELECT password_hash FROM users WHERE id = $1',
+        [user.id],
+      );
+      expect(row?.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+      await login(t.http, user.email, user.password);
+    });
+  });
+
+  describe('POST /api/v1/auth/refresh', () => {
+    it('rotates: a new pair, and the old refresh token is dead', async () => {
+      const user = await createUser(t.http);
+      const res = await t.http
+        .post('/api/v1/auth/refresh')
+        .send({ refreshToken: user.refreshToken })
+        .expect(200);
+      expect(res.body.refreshToken).not.toBe(user.refreshToken);
+      await t.http
+        .get('/api/v1/users/me')
+        .set(...bearer(res.body))
+        .expect(200);
+    });
+
+    it('treats reuse of a rotated token as theft: 401 and the whole family is revoked', async () => {
+      const user = await createUser(t.http);
+      const rotated = await t.http
+        .post('/api/v1/auth/refresh')
+        .send({ refreshToken: user.refreshToken })
+        .expect(200);
+      const reuse = await t.http
+        .post('/api/v1/auth/refresh')
+        .send({ refreshToken: user.refreshToken })
+        .expect(401);
+      expect(reuse.body).toMatchObject({
+        status: 401,
+        code: 'AUTH_REFRESH_TOKEN_REUSED',
+        detail: 'Refresh token was already used; every session of this login is revoked',
+      });
+      const descendant = await t.http
+        .post('/api/v1/auth/refresh')
+        .send({ refreshToken: rotated.body.refreshToken })
+        .expect(401);
+      expect(descendant.body.code).toBe('AUTH_REFRESH_TOKEN_INVALID');
+    });
+
+    it('revokes only the family of the reused token, not other logins', async () => {
+      const user = await createUser(t.http);
+      const otherLogin = await login(t.http, user.email, user.password);
+      await t.http
+        .post('/api/v1/auth/refresh')
+        .send({ refreshToken: user.refreshToken })
+        .expect(200);
+      await t.http
+        .post('/api/v1/auth/refresh')
+        .send({ refreshToken: user.refreshToken })
+        .expect(401);
+      await t.http
+        .post('/api/v1/auth/refresh')
+        .send({ refreshToken: otherLogin.refreshToken })
+        .expect(200);
+    });
+
+    it('lets only one of two concurrent uses of one token succeed', async () => {
+      const user = await createUser(t.http);
+      const results = await Promise.all([
+        t.http.post('/api/v1/auth/refresh').send({ refreshToken: user.refreshToken }),
+        t.http.post('/api/v1/auth/refresh').send({ refreshToken: user.refreshToken }),
+      ]);
+      expect(results.map((r) => r.status).sort()).toEqual([200, 401]);
+    });
+
+    it('refuses an unknown token', async () => {
+      const res = await t.http
+        .post('/api/v1/auth/refresh')
+        .send({ refreshToken: 'made-up' })
+        .expect(401);
+      expect(res.body).toMatchObject({ code: 'AUTH_REFRESH_TOKEN_INVALID', status: 401 });
+    });
+
+    it('refuses an expired token', async () => {
+      const user = await createUser(t.http);
+      await sql(
+        "UPDATE refresh_tokens SET expires_at = now() - interval '1 second' WHERE user_id = $1",
+        [user.id],
+      );
+      const res = await t.http
+        .post('/api/v1/auth/refresh')
+        .send({ refreshToken: user.refreshToken })
+        .expect(401);
+      expect(res.body.code).toBe('AUTH_REFRESH_TOKEN_INVALID');
+    });
+
+    it('stores refresh tokens only as hashes', async () => {
+      const user = await createUser(t.http);
+      const rows = await sql<{ token_hash: string }>(
+        'SELECT token_hash FROM refresh_tokens WHERE user_id = $1',
+        [user.id],
+      );
+      expect(rows).toHaveLength(1);
+      expect(rows[0]?.token_hash).toMatch(/^[0-9a-f]{64}$/);
+      expect(JSON.stringify(rows)).not.toContain(user.refreshToken);
+    });
+  });
+
+  describe('POST /api/v1/auth/logout', () => {
+    it('answers 204 and ends the login', async () => {
+      const user = await createUser(t.http);
+      const res = await t.http
+        .post('/api/v1/auth/logout')
+        .send({ refreshToken: user.refreshToken })
+        .expect(204);
+      expect(res.text).toBe('');
+      await t.http
+        .post('/api/v1/auth/refresh')
+        .send({ refreshToken: user.refreshToken })
+        .expect(401);
+    });
+
+    it('is idempotent for unknown tokens', async () => {
+      await t.http.post('/api/v1/auth/logout').send({ refreshToken: 'made-up' }).expect(204);
+    });
+
+    it('validates its body', async () => {
+      const res = await t.http.post('/api/v1/auth/logout').send({}).expect(400);
+      expect(res.body.errors[0].field).toBe('refreshToken');
+    });
+  });
+
+  describe('access tokens', () => {
+    const claims = (userId: string): Record<string, unknown> => ({ role: 'admin', sub: userId });
+    const opts = { issuer: 'nest-enterprise-backend', audience: 'nest-enterprise-backend-api' };
+
+    it.each([
+      ['alg: none', (id: string) => sign(claims(id), '', { ...opts, algorithm: 'none' })],
+      [
+        'a wrong signature',
+        (id: string) => sign(claims(id), 'another-secret-another-secret-1234', opts),
+      ],
+      [
+        'another algorithm (HS512)',
+        (id: string) => sign(claims(id), TEST_JWT_SECRET, { ...opts, algorithm: 'HS512' }),
+      ],
+      [
+        'a wrong issuer',
+        (id: string) => sign(claims(id), TEST_JWT_SECRET, { ...opts, issuer: 'evil' }),
+      ],
+      [
+        'a wrong audience',
+        (id: string) => sign(claims(id), TEST_JWT_SECRET, { ...opts, audience: 'evil' }),
+      ],
+      ['a non-JWT string', () => 'abc.def.ghi'],
+    ])('refuses %s with 401 AUTH_TOKEN_INVALID', async (_label, forge) => {
+      const user = await createUser(t.http);
+      const res = await t.http
+        .get('/api/v1/users/me')
+        .set('Authorization', `Bearer ${forge(user.id)}`)
+        .expect(401);
+      expect(res.body).toMatchObject({
+        code: 'AUTH_TOKEN_INVALID',
+        detail: 'Access token is invalid',
+      });
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="api", error="invalid_token"');
+    });
+
+    it('refuses an edited payload (customer → admin)', async () => {
+      const user = await createUser(t.http);
+      const [header, payload, signature] = user.accessToken.split('.') as [string, string, string];
+      const edited = Buffer.from(
+        JSON.stringify({
+          ...JSON.parse(Buffer.from(payload, 'base64url').toString()),
+          role: 'admin',
+        }),
+      ).toString('base64url');
+      const res = await t.http
+        .get('/api/v1/users')
+        .set('Authorization', `Bearer ${header}.${edited}.${signature}`)
+        .expect(401);
+      expect(res.body.code).toBe('AUTH_TOKEN_INVALID');
+    });
+
+    it('takes the role from the account, not from a (validly signed) claim', async () => {
+      const user = await createUser(t.http);
+      const token = sign(claims(user.id), TEST_JWT_SECRET, { ...opts, algorithm: 'HS256' });
+      await t.http.get('/api/v1/users').set('Authorization', `Bearer ${token}`).expect(403);
+    });
+
+    it('refuses an expired token with AUTH_TOKEN_EXPIRED', async () => {
+      const user = await createUser(t.http);
+      const token = sign(
+        { role: 'customer', sub: user.id, iat: Math.floor(Date.now() / 1000) - 1000 },
+        TEST_JWT_SECRET,
+        { ...opts, expiresIn: 10 },
+      );
+      const res = await t.http
+        .get('/api/v1/users/me')
+        .set('Authorization', `Bearer ${token}`)
+        .expect(401);
+      expect(res.body).toMatchObject({
+        code: 'AUTH_TOKEN_EXPIRED',
+        detail: 'Access token has expired',
+      });
+    });
+
+    it.each([['Basic dXNlcjpwYXNz'], ['Bearer'], ['bearer  two  spaces']])(
+      'refuses the header %j',
+      async (header) => {
+        const res = await t.http.get('/api/v1/users/me').set('Authorization', header).expect(401);
+        expect(res.body.code).toBe('AUTH_TOKEN_INVALID');
+      },
+    );
+  });
+});

@@ -1,0 +1,63 @@
+import { DataSource } from 'typeorm';
+
+import { login } from '../factories/users';
+import { createTestDatabase, type TestDatabase } from '../utils/database';
+import { createTestApp, type TestApp } from '../utils/test-app';
+
+describe('first admin from BOOTSTRAP_ADMIN_EMAIL / BOOTSTRAP_ADMIN_PASSWORD', () => {
+  let db: TestDatabase;
+  const apps: TestApp[] = [];
+  const env = {
+    BOOTSTRAP_ADMIN_EMAIL: ' Root@Example.com ',
+    BOOTSTRAP_ADMIN_PASSWORD: 'bootstrap password',
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase('bootstrap');
+  });
+
+  afterAll(async () => {
+    await Promise.all(apps.map((app) => app.close()));
+    await db.drop();
+  });
+
+  it('creates exactly one admin when three processes start at once', async () => {
+    // Migrate first so the three starts race on the admin, not on the schema.
+    apps.push(await createTestApp({ DATABASE_URL: db.url }));
+    apps.push(
+      ...(await Promise.all([1, 2, 3].map(() => createTestApp({ DATABASE_URL: db.url, ...env })))),
+    );
+    const rows: Array<{ email: string }> = await apps[0]!.app
+      .get(DataSource)
+      .query("SELECT email FROM users WHERE role = 'admin'");
+    expect(rows).toEqual([{ email: 'root@example.com' }]);
+  });
+
+  it('lets that admin log in and use admin routes', async () => {
+    const tokens = await login(apps[1]!.http, 'root@example.com', 'bootstrap password');
+    const res = await apps[2]!.http
+      .get('/api/v1/users')
+      .set('Authorization', `Bearer ${tokens.accessToken}`);
+    expect(res.status).toBe(200);
+    expect((res.body.data as Array<{ email: string; role: string }>)[0]).toMatchObject({
+      email: 'root@example.com',
+      role: 'admin',
+    });
+  });
+
+  it('does nothing once an admin exists, even with other credentials', async () => {
+    const again = await createTestApp({
+      DATABASE_URL: db.url,
+      BOOTSTRAP_ADMIN_EMAIL: 'second@example.com',
+      BOOTSTRAP_ADMIN_PASSWORD: 'another password',
+    });
+    apps.push(again);
+    const rows: Array<{ n: string }> = await again.app
+      .get(DataSource)
+      .query("SELECT count(*) AS n FROM users WHERE role = 'admin'");
+    expect(Number(rows[0]?.n)).toBe(1);
+    expect(again.logs.lines.find((l) => l.msg === 'Bootstrap admin')).toMatchObject({
+      outcome: 'admin-exists',
+    });
+  });
+});
