@@ -3,6 +3,8 @@ import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { CoreModule, type CoreModuleOptions } from '@app/core';
 
 import { AuthModule } from './modules/auth/auth.module';
+import { CatalogModule } from './modules/catalog/catalog.module';
+import { OrdersModule } from './modules/orders/orders.module';
 import { UsersModule } from './modules/users/users.module';
 
 /**
@@ -10,7 +12,7 @@ import { UsersModule } from './modules/users/users.module';
  * `nest g module <name>` adds new domain modules to `imports` below.
  */
 @Module({
-  imports: [UsersModule, AuthModule],
+  imports: [UsersModule, AuthModule, CatalogModule, OrdersModule],
 })
 export class AppModule {
   static forRoot(

@@ -10,6 +10,7 @@ import type { DestinationStream, Logger } from 'pino';
 import { AppConfig } from './config/app-config';
 import { DatabaseModule } from './database/database.module';
 import type { SchemaSources } from './database/data-source.factory';
+import { TransactionRunner } from './database/transaction-runner';
 import { ProblemDetailsFilter } from './errors/problem-details.filter';
 import { FaultsModule } from './faults/faults.module';
 import { HealthModule } from './health/health.module';
@@ -88,13 +89,14 @@ export class CoreModule {
         configProvider,
         rootLogger,
         LifecycleService,
+        TransactionRunner,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
         // Order matters: rate limit first, then authentication and roles.
         { provide: APP_GUARD, useClass: AppThrottlerGuard },
         { provide: APP_GUARD, useClass: AccessGuard },
       ],
-      exports: [configProvider, rootLogger, LifecycleService, ThrottlerModule],
+      exports: [configProvider, rootLogger, LifecycleService, TransactionRunner, ThrottlerModule],
     };
   }
 }

@@ -53,6 +53,8 @@ export abstract class AppConfig {
     readonly loginRateLimit: { readonly max: number; readonly ttlMs: number };
     readonly bootstrapAdmin: { readonly email: string; readonly password: string } | null;
   };
+  /** How long an Idempotency-Key and its response are kept (at least 24 h). */
+  abstract readonly idempotency: { readonly ttlMs: number };
   /** Every in-process cache is an LRU with these bounds. */
   abstract readonly cache: { readonly max: number; readonly ttlMs: number };
   abstract readonly problemTypeBaseUri: string;

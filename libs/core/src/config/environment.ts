@@ -262,6 +262,12 @@ export class EnvironmentVariables {
   @IsOptional()
   @Transform(toInt)
   @IsInt()
+  @Min(86_400_000, { message: 'IDEMPOTENCY_TTL_MS must be at least 86400000 (24 hours)' })
+  readonly IDEMPOTENCY_TTL_MS?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
   @Min(1)
   @Max(10_000_000)
   readonly CACHE_MAX?: number;

@@ -114,6 +114,7 @@ function build(env: EnvironmentVariables): AppConfig {
           ? { email: env.BOOTSTRAP_ADMIN_EMAIL, password: env.BOOTSTRAP_ADMIN_PASSWORD }
           : null,
     },
+    idempotency: { ttlMs: env.IDEMPOTENCY_TTL_MS ?? 86_400_000 },
     cache: { max: env.CACHE_MAX ?? 10_000, ttlMs: env.CACHE_TTL_MS ?? 30_000 },
   };
 }

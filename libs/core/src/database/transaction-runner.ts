@@ -1,0 +1,51 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+
+import { isRetryableTransactionError } from './database-errors';
+
+/**
+ * A unit of work that may span modules (an order and the stock it reserves). Repositories
+ * that take one run their queries through its manager: on embedded PGlite, with a single
+ * connection, a query outside the open transaction would wait forever.
+ */
+export class Transaction {
+  /** @internal Repositories only; services pass the transaction through untouched. */
+  constructor(readonly manager: EntityManager) {}
+}
+
+export interface TransactionOptions {
+  /** Attempts for serialization failures and deadlocks (default 3). */
+  readonly attempts?: number;
+}
+
+@Injectable()
+export class TransactionRunner {
+  private readonly logger = new Logger(TransactionRunner.name);
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * Runs `work` in one transaction, retrying it from the start (with jittered backoff)
+   * when PostgreSQL aborts it for a serialization failure or deadlock.
+   */
+  async run<T>(
+    work: (tx: Transaction) => Promise<T>,
+    options: TransactionOptions = {},
+  ): Promise<T> {
+    const attempts = options.attempts ?? 3;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.dataSource.transaction((manager) => work(new Transaction(manager)));
+      } catch (error: unknown) {
+        if (attempt >= attempts || !isRetryableTransactionError(error)) {
+          throw error;
+        }
+        this.logger.warn({ msg: 'Transaction aborted by the database; retrying', attempt });
+        await sleep(Math.round(10 * 2 ** attempt * (0.5 + Math.random())));
+      }
+    }
+  }
+}

@@ -1,0 +1,133 @@
+import { Injectable } from '@nestjs/common';
+
+import {
+  RequestValidationError,
+  decodeCursor,
+  toPage,
+  type Page,
+  type Transaction,
+} from '@app/core';
+
+import {
+  CurrencyMismatchError,
+  InsufficientStockError,
+  ProductNotFoundError,
+  UnknownProductsError,
+} from './catalog.errors';
+import type { CreateProductDto } from './dto/create-product.dto';
+import type { ListProductsQuery } from './dto/list-products.query';
+import { toProductResponse, type ProductResponse } from './dto/product.response';
+import type { UpdateProductDto } from './dto/update-product.dto';
+import { ProductsRepository } from './products.repository';
+
+export interface StockLine {
+  readonly productId: string;
+  readonly quantity: number;
+}
+
+/** What an order copies from the catalog at the moment it is placed. */
+export interface ReservedLine {
+  readonly productId: string;
+  readonly sku: string;
+  readonly name: string;
+  readonly unitPriceCents: number;
+  readonly quantity: number;
+}
+
+export interface Reservation {
+  readonly currency: string;
+  readonly lines: readonly ReservedLine[];
+}
+
+@Injectable()
+export class CatalogService {
+  constructor(private readonly products: ProductsRepository) {}
+
+  async create(dto: CreateProductDto): Promise<ProductResponse> {
+    return toProductResponse(await this.products.insert(dto));
+  }
+
+  async get(id: string): Promise<ProductResponse> {
+    const product = await this.products.findById(id);
+    if (product === null) {
+      throw new ProductNotFoundError(id);
+    }
+    return toProductResponse(product);
+  }
+
+  async list(query: ListProductsQuery): Promise<Page<ProductResponse>> {
+    const rows = await this.products.listPage(query.q, decodeCursor(query.cursor), query.limit);
+    return toPage(rows, query.limit, toProductResponse);
+  }
+
+  async update(id: string, dto: UpdateProductDto): Promise<ProductResponse> {
+    const changes = { name: dto.name, priceCents: dto.priceCents, stock: dto.stock };
+    const defined = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
+    if (Object.keys(defined).length === 0) {
+      throw new RequestValidationError([
+        { field: 'body', message: 'send at least one of name, priceCents, stock' },
+      ]);
+    }
+    if (!(await this.products.update(id, defined))) {
+      throw new ProductNotFoundError(id);
+    }
+    return this.get(id);
+  }
+
+  /**
+   * Takes stock for every line or for none, inside the caller's transaction: rows are
+   * locked in id order, every product must exist (422), share one currency (422) and
+   * have enough stock (409 naming the product). Prices and names are copied now.
+   */
+  async reserve(tx: Transaction, lines: readonly StockLine[]): Promise<Reservation> {
+    const wanted = new Map(lines.map((line) => [line.productId, line.quantity]));
+    const rows = await this.products.lockForUpdate(tx, [...wanted.keys()]);
+    const found = new Set(rows.map((row) => row.id));
+    const missing = lines.map((line) => line.productId).filter((id) => !found.has(id));
+    if (missing.length > 0) {
+      throw new UnknownProductsError(missing);
+    }
+    const currencies = [...new Set(rows.map((row) => row.currency))];
+    if (currencies.length > 1) {
+      throw new CurrencyMismatchError(currencies);
+    }
+    for (const row of rows) {
+      const quantity = wanted.get(row.id) ?? 0;
+      if (row.stock < quantity) {
+        throw new InsufficientStockError(row.id, row.sku, quantity, row.stock);
+      }
+    }
+    for (const row of rows) {
+      await this.products.adjustStock(tx, row.id, -(wanted.get(row.id) ?? 0));
+    }
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return {
+      currency: currencies[0] ?? 'EUR',
+      lines: lines.map((line) => {
+        const row = byId.get(line.productId);
+        if (row === undefined) {
+          throw new UnknownProductsError([line.productId]);
+        }
+        return {
+          productId: row.id,
+          sku: row.sku,
+          name: row.name,
+          unitPriceCents: row.priceCents,
+          quantity: line.quantity,
+        };
+      }),
+    };
+  }
+
+  /** Gives reserved stock back (a cancelled order), in the caller's transaction, same lock order. */
+  async release(tx: Transaction, lines: readonly StockLine[]): Promise<void> {
+    const sorted = [...lines].sort((a, b) => (a.productId < b.productId ? -1 : 1));
+    await this.products.lockForUpdate(
+      tx,
+      sorted.map((line) => line.productId),
+    );
+    for (const line of sorted) {
+      await this.products.adjustStock(tx, line.productId, line.quantity);
+    }
+  }
+}

@@ -1,0 +1,94 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { In, Repository } from 'typeorm';
+
+import { PgErrorCode, databaseErrorCode, type Keyset, type Transaction } from '@app/core';
+
+import { SkuTakenError } from './catalog.errors';
+import { ProductEntity } from './product.entity';
+
+export interface NewProduct {
+  readonly sku: string;
+  readonly name: string;
+  readonly priceCents: number;
+  readonly currency: string;
+  readonly stock: number;
+}
+
+export type ProductChanges = Partial<Pick<ProductEntity, 'name' | 'priceCents' | 'stock'>>;
+
+/** `%`, `_` and `\` are literal in a search term, not wildcards. */
+const escapeLike = (term: string): string => term.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+@Injectable()
+export class ProductsRepository {
+  constructor(
+    @InjectRepository(ProductEntity) private readonly products: Repository<ProductEntity>,
+  ) {}
+
+  async insert(product: NewProduct): Promise<ProductEntity> {
+    try {
+      return await this.products.save(this.products.create(product));
+    } catch (error: unknown) {
+      if (databaseErrorCode(error) === PgErrorCode.UNIQUE_VIOLATION) {
+        throw new SkuTakenError(product.sku);
+      }
+      throw error;
+    }
+  }
+
+  findById(id: string): Promise<ProductEntity | null> {
+    return this.products.findOneBy({ id });
+  }
+
+  listPage(
+    search: string | undefined,
+    after: Keyset | null,
+    limit: number,
+  ): Promise<ProductEntity[]> {
+    const query = this.products
+      .createQueryBuilder('p')
+      .orderBy('p.createdAt', 'DESC')
+      .addOrderBy('p.id', 'DESC')
+      .limit(limit + 1);
+    if (search !== undefined) {
+      query.andWhere("(p.name ILIKE :pattern ESCAPE '\\' OR p.sku ILIKE :pattern ESCAPE '\\')", {
+        pattern: `%${escapeLike(search)}%`,
+      });
+    }
+    if (after !== null) {
+      query.andWhere('(p.createdAt, p.id) < (:createdAt, :id)', after);
+    }
+    return query.getMany();
+  }
+
+  /** Returns false when the product does not exist. */
+  async update(id: string, changes: ProductChanges): Promise<boolean> {
+    const result = await this.products.update({ id }, changes);
+    return (result.affected ?? 0) > 0;
+  }
+
+  /**
+   * Locks the rows in id order (every transaction locks in the same order, so concurrent
+   * orders cannot deadlock) and returns them; missing ids are simply absent.
+   */
+  lockForUpdate(tx: Transaction, ids: readonly string[]): Promise<ProductEntity[]> {
+    return tx.manager
+      .getRepository(ProductEntity)
+      .createQueryBuilder('p')
+      .setLock('pessimistic_write')
+      .where({ id: In([...ids]) })
+      .orderBy('p.id', 'ASC')
+      .getMany();
+  }
+
+  async adjustStock(tx: Transaction, id: string, delta: number): Promise<void> {
+    await tx.manager
+      .getRepository(ProductEntity)
+      .createQueryBuilder()
+      .update()
+      .set({ stock: () => `stock + ${String(Math.trunc(delta))}` })
+      .where('id = :id', { id })
+      .execute();
+  }
+}

@@ -1,0 +1,55 @@
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  OneToMany,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+  type ValueTransformer,
+} from 'typeorm';
+
+import { OrderItemEntity } from './order-item.entity';
+import type { OrderStatus } from './order-status';
+
+/** bigint columns come back from pg as strings; cents stay well inside 2^53. */
+export const bigintCents: ValueTransformer = {
+  to: (value: number) => value,
+  from: (value: string | null) => (value === null ? null : Number(value)),
+};
+
+@Entity('orders')
+@Check('CHK_orders_status', `"status" IN ('pending', 'paid', 'shipped', 'delivered', 'cancelled')`)
+@Check('CHK_orders_total_non_negative', `"total_cents" >= 0`)
+@Index('IDX_orders_created_at_id', ['createdAt', 'id'])
+@Index('IDX_orders_user_created_at_id', ['userId', 'createdAt', 'id'])
+export class OrderEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column({ name: 'user_id', type: 'uuid' })
+  userId!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  status!: OrderStatus;
+
+  @Column({ type: 'char', length: 3 })
+  currency!: string;
+
+  @Column({ name: 'total_cents', type: 'bigint', transformer: bigintCents })
+  totalCents!: number;
+
+  /** Bumped by every change; the ETag and If-Match compare against it. */
+  @Column({ type: 'integer', default: 1 })
+  version!: number;
+
+  @OneToMany(() => OrderItemEntity, (item) => item.order, { cascade: ['insert'] })
+  items!: OrderItemEntity[];
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz', precision: 3 })
+  updatedAt!: Date;
+}

@@ -1,0 +1,209 @@
+import { createHash } from 'node:crypto';
+
+import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+
+import {
+  AppConfig,
+  ForbiddenError,
+  TransactionRunner,
+  decodeCursor,
+  toPage,
+  type AuthenticatedUser,
+  type Page,
+} from '@app/core';
+
+import { CatalogService } from '../catalog/catalog.service';
+import type { ListOrdersQuery } from './dto/list-orders.query';
+import { toOrderResponse, type OrderResponse } from './dto/order.response';
+import type { PlaceOrderDto } from './dto/place-order.dto';
+import { IdempotencyKeysRepository } from './idempotency-keys.repository';
+import { OrderStatus, canTransition, releasesStock } from './order-status';
+import {
+  IdempotencyKeyReusedError,
+  IllegalTransitionError,
+  OrderNotFoundError,
+  VersionMismatchError,
+} from './orders.errors';
+import { OrdersRepository } from './orders.repository';
+import { priceOrder } from './pricing';
+
+export interface PlacementResult {
+  readonly status: number;
+  readonly order: OrderResponse;
+  /** True when an Idempotency-Key retry got the first response back. */
+  readonly replayed: boolean;
+}
+
+class OtherUsersOrdersError extends ForbiddenError {
+  readonly code = 'ORDER_FILTER_FORBIDDEN';
+  constructor() {
+    super('Only admins may list other users’ orders');
+  }
+}
+
+const PURGE_INTERVAL_MS = 60 * 60 * 1000;
+const isAdmin = (user: AuthenticatedUser): boolean => user.role === 'admin';
+
+/** Canonical hash of what was asked, so a retried key can be compared with its first body. */
+const hashRequest = (dto: PlaceOrderDto): string =>
+  createHash('sha256')
+    .update(JSON.stringify(dto.items.map((line) => [line.productId, line.quantity])))
+    .digest('hex');
+
+@Injectable()
+export class OrdersService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(OrdersService.name);
+  private purgeTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly transactions: TransactionRunner,
+    private readonly orders: OrdersRepository,
+    private readonly idempotencyKeys: IdempotencyKeysRepository,
+    private readonly catalog: CatalogService,
+    private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.purgeTimer = setInterval(() => void this.purgeExpiredKeys(), PURGE_INTERVAL_MS);
+    this.purgeTimer.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.purgeTimer !== null) {
+      clearInterval(this.purgeTimer);
+    }
+  }
+
+  /**
+   * One transaction: claim the idempotency key, reserve stock for every line (or none),
+   * write the order and its items, remember the response. Any failure leaves nothing.
+   */
+  async place(
+    user: AuthenticatedUser,
+    dto: PlaceOrderDto,
+    idempotencyKey?: string,
+  ): Promise<PlacementResult> {
+    const requestHash = hashRequest(dto);
+    return this.transactions.run(async (tx) => {
+      if (idempotencyKey !== undefined) {
+        const claim = await this.idempotencyKeys.claim(
+          tx,
+          user.id,
+          idempotencyKey,
+          requestHash,
+          this.config.idempotency.ttlMs,
+        );
+        if (claim.kind === 'existing') {
+          if (claim.requestHash !== requestHash) {
+            throw new IdempotencyKeyReusedError();
+          }
+          return {
+            status: claim.responseStatus,
+            order: claim.responseBody as OrderResponse,
+            replayed: true,
+          };
+        }
+      }
+      const reservation = await this.catalog.reserve(tx, dto.items);
+      const priced = priceOrder(reservation.lines);
+      const order = toOrderResponse(
+        await this.orders.insert(tx, {
+          userId: user.id,
+          currency: reservation.currency,
+          totalCents: priced.totalCents,
+          lines: priced.lines,
+        }),
+      );
+      if (idempotencyKey !== undefined) {
+        await this.idempotencyKeys.complete(tx, user.id, idempotencyKey, 201, order);
+      }
+      return { status: 201, order, replayed: false };
+    });
+  }
+
+  async get(id: string, viewer: AuthenticatedUser): Promise<OrderResponse> {
+    const order = await this.orders.findById(id, isAdmin(viewer) ? null : viewer.id);
+    if (order === null) {
+      throw new OrderNotFoundError(id);
+    }
+    return toOrderResponse(order);
+  }
+
+  async list(viewer: AuthenticatedUser, query: ListOrdersQuery): Promise<Page<OrderResponse>> {
+    if (!isAdmin(viewer) && query.userId !== undefined && query.userId !== viewer.id) {
+      throw new OtherUsersOrdersError();
+    }
+    const userId = isAdmin(viewer) ? query.userId : viewer.id;
+    const rows = await this.orders.listPage(
+      { userId, status: query.status },
+      decodeCursor(query.cursor),
+      query.limit,
+    );
+    return toPage(rows, query.limit, toOrderResponse);
+  }
+
+  /** Owners may cancel their own orders; admins any. */
+  cancel(id: string, viewer: AuthenticatedUser): Promise<OrderResponse> {
+    return this.transition(id, OrderStatus.CANCELLED, viewer, undefined);
+  }
+
+  /** Admin status change, optionally guarded by If-Match on the version. */
+  changeStatus(
+    id: string,
+    to: OrderStatus,
+    viewer: AuthenticatedUser,
+    expectedVersion: number | undefined,
+  ): Promise<OrderResponse> {
+    return this.transition(id, to, viewer, expectedVersion);
+  }
+
+  async purgeExpiredKeys(): Promise<number> {
+    try {
+      const purged = await this.idempotencyKeys.purgeExpired(new Date());
+      this.logger.log({ msg: 'Expired idempotency keys purged', purged });
+      return purged;
+    } catch (error: unknown) {
+      this.logger.warn({
+        msg: 'Idempotency key purge failed',
+        reason: error instanceof Error ? error.message : String(error),
+      });
+      return 0;
+    }
+  }
+
+  /**
+   * Every transition locks the order, checks ownership, If-Match and the status table,
+   * returns stock when cancelling, and updates conditionally on the version it read:
+   * of two concurrent transitions, exactly one wins.
+   */
+  private transition(
+    id: string,
+    to: OrderStatus,
+    viewer: AuthenticatedUser,
+    expectedVersion: number | undefined,
+  ): Promise<OrderResponse> {
+    return this.transactions.run(async (tx) => {
+      const order = await this.orders.lockById(tx, id);
+      if (order === null || (!isAdmin(viewer) && order.userId !== viewer.id)) {
+        throw new OrderNotFoundError(id);
+      }
+      if (expectedVersion !== undefined && expectedVersion !== order.version) {
+        throw new VersionMismatchError(order.version);
+      }
+      if (!canTransition(order.status, to)) {
+        throw new IllegalTransitionError(order.status, to);
+      }
+      if (releasesStock(to)) {
+        await this.catalog.release(
+          tx,
+          order.items.map((item) => ({ productId: item.productId, quantity: item.quantity })),
+        );
+      }
+      const updated = await this.orders.updateStatus(tx, id, order.version, to);
+      if (updated === null) {
+        throw new VersionMismatchError(order.version);
+      }
+      return toOrderResponse(updated);
+    });
+  }
+}
