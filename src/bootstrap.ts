@@ -8,6 +8,7 @@ import type { DestinationStream, Logger as PinoLogger } from 'pino';
 import {
   type AppConfig,
   LifecycleService,
+  MetricsService,
   ROOT_LOGGER,
   connectionCloseWhile,
   corsOptions,
@@ -58,6 +59,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   app.disable('x-powered-by');
   app.set('trust proxy', config.http.trustProxy);
   app.use(createHttpLogger(app.get<PinoLogger>(ROOT_LOGGER)));
+  app.use(app.get(MetricsService).httpMiddleware());
   app.use(securityHeaders());
   app.enableCors(corsOptions(config.http.corsOrigins));
   app.use(connectionCloseWhile(() => lifecycle.isShuttingDown));

@@ -56,6 +56,7 @@ describe('global rate limit', () => {
       for (let i = 0; i < 10; i += 1) {
         await t.http.get('/health').expect(200);
         await t.http.get('/ready').expect(200);
+        await t.http.get('/metrics').expect(200);
       }
     });
   });

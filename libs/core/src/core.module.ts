@@ -17,6 +17,9 @@ import { HealthModule } from './health/health.module';
 import { createValidationPipe } from './http/validation';
 import { LifecycleService } from './lifecycle/lifecycle.service';
 import { createRootLogger } from './logging/logger.factory';
+import { MemoryReporter } from './observability/memory-reporter';
+import { MetricsController } from './observability/metrics.controller';
+import { MetricsService } from './observability/metrics.service';
 import { ROOT_LOGGER } from './logging/logging.constants';
 import { REDIS_CLIENT } from './redis/redis.constants';
 import { RedisModule } from './redis/redis.module';
@@ -90,13 +93,23 @@ export class CoreModule {
         rootLogger,
         LifecycleService,
         TransactionRunner,
+        MetricsService,
+        MemoryReporter,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
         // Order matters: rate limit first, then authentication and roles.
         { provide: APP_GUARD, useClass: AppThrottlerGuard },
         { provide: APP_GUARD, useClass: AccessGuard },
       ],
-      exports: [configProvider, rootLogger, LifecycleService, TransactionRunner, ThrottlerModule],
+      controllers: [MetricsController],
+      exports: [
+        configProvider,
+        rootLogger,
+        LifecycleService,
+        TransactionRunner,
+        MetricsService,
+        ThrottlerModule,
+      ],
     };
   }
 }

@@ -18,6 +18,7 @@ export * from './lifecycle/graceful-shutdown';
 export * from './lifecycle/lifecycle.service';
 export * from './logging/logger.factory';
 export * from './logging/logging.constants';
+export * from './observability/metrics.service';
 export * from './redis/redis.constants';
 export * from './security/access.guard';
 export * from './security/auth-context';

@@ -2,9 +2,13 @@ import { createHash } from 'node:crypto';
 
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 
+import type { Counter } from 'prom-client';
+
 import {
   AppConfig,
+  AppError,
   ForbiddenError,
+  MetricsService,
   TransactionRunner,
   decodeCursor,
   toPage,
@@ -54,6 +58,8 @@ const hashRequest = (dto: PlaceOrderDto): string =>
 export class OrdersService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(OrdersService.name);
   private purgeTimer: NodeJS.Timeout | null = null;
+  private readonly placedTotal: Counter;
+  private readonly failedTotal: Counter<'reason'>;
 
   constructor(
     private readonly transactions: TransactionRunner,
@@ -61,7 +67,15 @@ export class OrdersService implements OnModuleInit, OnModuleDestroy {
     private readonly idempotencyKeys: IdempotencyKeysRepository,
     private readonly catalog: CatalogService,
     private readonly config: AppConfig,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    this.placedTotal = metrics.counter('orders_placed_total', 'Orders placed', []);
+    this.failedTotal = metrics.counter(
+      'orders_failed_total',
+      'Order placements that failed, by error code',
+      ['reason'],
+    );
+  }
 
   onModuleInit(): void {
     this.purgeTimer = setInterval(() => void this.purgeExpiredKeys(), PURGE_INTERVAL_MS);
@@ -82,6 +96,23 @@ export class OrdersService implements OnModuleInit, OnModuleDestroy {
     user: AuthenticatedUser,
     dto: PlaceOrderDto,
     idempotencyKey?: string,
+  ): Promise<PlacementResult> {
+    try {
+      const result = await this.placeOnce(user, dto, idempotencyKey);
+      if (!result.replayed) {
+        this.placedTotal.inc();
+      }
+      return result;
+    } catch (error: unknown) {
+      this.failedTotal.inc({ reason: error instanceof AppError ? error.code : 'INTERNAL' });
+      throw error;
+    }
+  }
+
+  private placeOnce(
+    user: AuthenticatedUser,
+    dto: PlaceOrderDto,
+    idempotencyKey: string | undefined,
   ): Promise<PlacementResult> {
     const requestHash = hashRequest(dto);
     return this.transactions.run(async (tx) => {

@@ -55,6 +55,14 @@ export abstract class AppConfig {
   };
   /** How long an Idempotency-Key and its response are kept (at least 24 h). */
   abstract readonly idempotency: { readonly ttlMs: number };
+  abstract readonly observability: {
+    /** 0 = memory usage is not logged. */
+    readonly memoryLogIntervalMs: number;
+    /** OpenTelemetry tracing is on only when an OTLP endpoint is configured. */
+    readonly otlpEndpoint: string | null;
+  };
+  /** Worker processes: 1 = a single process (no primary). */
+  abstract readonly cluster: { readonly workers: number };
   /** Every in-process cache is an LRU with these bounds. */
   abstract readonly cache: { readonly max: number; readonly ttlMs: number };
   abstract readonly problemTypeBaseUri: string;

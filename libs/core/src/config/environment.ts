@@ -268,6 +268,28 @@ export class EnvironmentVariables {
   @IsOptional()
   @Transform(toInt)
   @IsInt()
+  @Min(0)
+  readonly MEMORY_LOG_INTERVAL_MS?: number;
+
+  @IsOptional()
+  @Matches(/^https?:\/\/\S+$/, { message: 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL' })
+  readonly OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+
+  @IsOptional()
+  @Matches(/^(max|[1-9]\d{0,2})$/, {
+    message: 'CLUSTER_WORKERS must be a number of workers (1-999) or max',
+  })
+  readonly CLUSTER_WORKERS?: string;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(64)
+  readonly NODE_MAX_OLD_SPACE_MB?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
   @Min(1)
   @Max(10_000_000)
   readonly CACHE_MAX?: number;

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 
 import { parse as parseDotenv } from 'dotenv';
@@ -115,6 +116,18 @@ function build(env: EnvironmentVariables): AppConfig {
           : null,
     },
     idempotency: { ttlMs: env.IDEMPOTENCY_TTL_MS ?? 86_400_000 },
+    observability: {
+      memoryLogIntervalMs: env.MEMORY_LOG_INTERVAL_MS ?? 30_000,
+      otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT ?? null,
+    },
+    cluster: {
+      workers:
+        env.CLUSTER_WORKERS === undefined
+          ? 1
+          : env.CLUSTER_WORKERS === 'max'
+            ? availableParallelism()
+            : Number(env.CLUSTER_WORKERS),
+    },
     cache: { max: env.CACHE_MAX ?? 10_000, ttlMs: env.CACHE_TTL_MS ?? 30_000 },
   };
 }
@@ -140,6 +153,16 @@ function crossChecks(config: AppConfig, env: EnvironmentVariables): string[] {
     (env.BOOTSTRAP_ADMIN_EMAIL === undefined && env.BOOTSTRAP_ADMIN_PASSWORD === undefined)
   ) {
     problems.push('BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD: set both or neither');
+  }
+  if (config.cluster.workers > 1 && config.redis === null) {
+    problems.push(
+      `CLUSTER_WORKERS=${config.cluster.workers}: needs REDIS_URL, or every worker would keep its own rate-limit counters`,
+    );
+  }
+  if (config.cluster.workers > 1 && config.database.target.kind === 'pglite') {
+    problems.push(
+      `CLUSTER_WORKERS=${config.cluster.workers}: the embedded database serves one process; set DATABASE_URL`,
+    );
   }
   if (config.faultInjection && config.isProduction) {
     problems.push('FAULT_INJECTION=true: refused when NODE_ENV=production');
