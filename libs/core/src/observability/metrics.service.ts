@@ -73,7 +73,7 @@ export class MetricsService {
   counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
     const existing = this.registry.getSingleMetric(name);
     if (existing instanceof Counter) {
-      return existing as Counter<L>;
+      return existing;
     }
     return new Counter({ name, help, labelNames: [...labelNames], registers: [this.registry] });
   }
