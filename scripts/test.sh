@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 echo "== typecheck"; npm run --silent typecheck
 echo "== lint"; npm run --silent lint
+echo "== architecture"; npm run --silent lint:arch
 echo "== format"; npm run --silent format:check
 echo "== build (process suites run the built server)"; npm run --silent build
 echo "== jest"
