@@ -3,16 +3,17 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
-import type { DestinationStream, Logger as PinoLogger } from 'pino';
+import type { DestinationStream } from 'pino';
 
 import {
   type AppConfig,
   LifecycleService,
   MetricsService,
-  ROOT_LOGGER,
+  PinoNestLogger,
   connectionCloseWhile,
   corsOptions,
   createHttpLogger,
+  createRootLogger,
   jsonBodyParsers,
   loadConfig,
   readEnvironment,
@@ -45,20 +46,17 @@ const OPERATIONAL_ROUTES = ['health', 'ready', 'metrics'];
  */
 export async function createApp(options: CreateAppOptions = {}): Promise<NestExpressApplication> {
   const config = options.config ?? loadConfig(readEnvironment(options.env));
+  const rootLogger = createRootLogger(config, options.logDestination);
   const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.forRoot(
-      { config, migrations: MIGRATIONS, logDestination: options.logDestination },
-      options.extraImports,
-    ),
-    { bufferLogs: true, bodyParser: false, abortOnError: false },
+    AppModule.forRoot({ config, migrations: MIGRATIONS, rootLogger }, options.extraImports),
+    { logger: new PinoNestLogger(rootLogger), bodyParser: false, abortOnError: false },
   );
   app.useLogger(app.get(Logger));
-  app.flushLogs();
 
   const lifecycle = app.get(LifecycleService);
   app.disable('x-powered-by');
   app.set('trust proxy', config.http.trustProxy);
-  app.use(createHttpLogger(app.get<PinoLogger>(ROOT_LOGGER)));
+  app.use(createHttpLogger(rootLogger));
   app.use(app.get(MetricsService).httpMiddleware());
   app.use(securityHeaders());
   app.enableCors(corsOptions(config.http.corsOrigins));

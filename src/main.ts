@@ -1,27 +1,60 @@
+// OpenTelemetry must patch http, express and pg before anything loads them.
+import { tracing } from './instrumentation';
+
+import cluster from 'node:cluster';
+
 import pino from 'pino';
 
 import {
   ConfigValidationError,
   GracefulShutdown,
   ROOT_LOGGER,
+  createRootLogger,
   installProcessHandlers,
   loadConfig,
+  runPrimary,
   type AppConfig,
 } from '@app/core';
 
 import { createApp } from './bootstrap';
 
-/** Process entry: validate config, build the app, serve, and own the process lifecycle. */
-async function main(): Promise<void> {
-  let config: AppConfig;
+/** Exits after pending spans are exported (bounded: an unreachable collector cannot hold the exit). */
+function exitAfterFlush(code: number): void {
+  if (tracing === null) {
+    process.exit(code);
+  }
+  const timer = setTimeout(() => process.exit(code), 2_000);
+  void tracing.shutdown().finally(() => {
+    clearTimeout(timer);
+    process.exit(code);
+  });
+}
+
+function readConfigOrExit(): AppConfig {
   try {
-    config = loadConfig();
+    return loadConfig();
   } catch (error: unknown) {
     if (error instanceof ConfigValidationError) {
       process.stderr.write(`${error.message}\n`);
       process.exit(1);
     }
     throw error;
+  }
+}
+
+/**
+ * Process entry: validate config; with CLUSTER_WORKERS > 1 become the cluster primary,
+ * otherwise (single process or worker) build the app, serve, and own the lifecycle.
+ */
+async function main(): Promise<void> {
+  const config = readConfigOrExit();
+  if (config.cluster.workers > 1 && cluster.isPrimary) {
+    runPrimary({
+      workers: config.cluster.workers,
+      shutdownTimeoutMs: config.shutdown.timeoutMs,
+      logger: createRootLogger(config),
+    });
+    return;
   }
 
   // Until the app exists, crashes are logged by a bare logger and exit 1. Same line shape as
@@ -39,14 +72,21 @@ async function main(): Promise<void> {
   installProcessHandlers(
     () => logger,
     () => shutdown,
+    exitAfterFlush,
   );
 
   const app = await createApp({ config });
   logger = app.get<pino.Logger>(ROOT_LOGGER);
-  shutdown = new GracefulShutdown(app, config.shutdown, logger);
+  shutdown = new GracefulShutdown(app, config.shutdown, logger, exitAfterFlush);
   await app.listen(config.http.port, config.http.host);
   logger.info(
-    { port: config.http.port, host: config.http.host, database: config.database.target.kind },
+    {
+      port: config.http.port,
+      host: config.http.host,
+      database: config.database.target.kind,
+      worker: cluster.isWorker ? cluster.worker?.id : undefined,
+      tracing: tracing !== null,
+    },
     'Listening',
   );
 }

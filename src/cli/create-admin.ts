@@ -2,7 +2,13 @@ import { parseArgs } from 'node:util';
 
 import { NestFactory } from '@nestjs/core';
 
-import { ConfigValidationError, loadConfig, readEnvironment } from '@app/core';
+import {
+  ConfigValidationError,
+  PinoNestLogger,
+  createRootLogger,
+  loadConfig,
+  readEnvironment,
+} from '@app/core';
 
 import { AppModule } from '../app.module';
 import { MIGRATIONS } from '../database/migrations';
@@ -46,13 +52,14 @@ async function main(): Promise<void> {
   }
   let config;
   try {
-    config = loadConfig(env);
+    config = loadConfig({ LOG_LEVEL: 'warn', ...env, LOG_FORMAT: 'json' });
   } catch (error: unknown) {
     fail(error instanceof ConfigValidationError ? error.message : String(error));
   }
+  const rootLogger = createRootLogger(config);
   const app = await NestFactory.createApplicationContext(
-    AppModule.forRoot({ config, migrations: MIGRATIONS }),
-    { logger: ['error', 'warn'], abortOnError: false },
+    AppModule.forRoot({ config, migrations: MIGRATIONS, rootLogger }),
+    { logger: new PinoNestLogger(rootLogger), abortOnError: false },
   );
   try {
     const outcome = await app.get(UsersService).createAdmin(email, values.name, password);

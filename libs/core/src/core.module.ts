@@ -5,7 +5,7 @@ import { ThrottlerModule, type ThrottlerStorage } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type { Redis } from 'ioredis';
 import { LoggerModule } from 'nestjs-pino';
-import type { DestinationStream, Logger } from 'pino';
+import type { Logger } from 'pino';
 
 import { AppConfig } from './config/app-config';
 import { DatabaseModule } from './database/database.module';
@@ -16,7 +16,6 @@ import { FaultsModule } from './faults/faults.module';
 import { HealthModule } from './health/health.module';
 import { createValidationPipe } from './http/validation';
 import { LifecycleService } from './lifecycle/lifecycle.service';
-import { createRootLogger } from './logging/logger.factory';
 import { MemoryReporter } from './observability/memory-reporter';
 import { MetricsController } from './observability/metrics.controller';
 import { MetricsService } from './observability/metrics.service';
@@ -31,8 +30,8 @@ import { ResilientThrottlerStorage } from './security/resilient-throttler.storag
 export interface CoreModuleOptions {
   readonly config: AppConfig;
   readonly migrations: SchemaSources['migrations'];
-  /** Where logs go instead of stdout (tests capture them). */
-  readonly logDestination?: DestinationStream;
+  /** The process's root pino logger (createApp builds it before Nest starts). */
+  readonly rootLogger: Logger;
 }
 
 function throttlerStorage(redis: Redis | null): ThrottlerStorage {
@@ -51,10 +50,7 @@ export class CoreModule {
   static forRoot(options: CoreModuleOptions): DynamicModule {
     const { config } = options;
     const configProvider = { provide: AppConfig, useValue: config };
-    const rootLogger = {
-      provide: ROOT_LOGGER,
-      useValue: createRootLogger(config, options.logDestination),
-    };
+    const rootLogger = { provide: ROOT_LOGGER, useValue: options.rootLogger };
     return {
       module: CoreModule,
       imports: [

@@ -276,6 +276,12 @@ export class EnvironmentVariables {
   readonly OTEL_EXPORTER_OTLP_ENDPOINT?: string;
 
   @IsOptional()
+  @Matches(/^[A-Za-z0-9._-]{1,100}$/, {
+    message: 'OTEL_SERVICE_NAME must be 1-100 characters of [A-Za-z0-9._-]',
+  })
+  readonly OTEL_SERVICE_NAME?: string;
+
+  @IsOptional()
   @Matches(/^(max|[1-9]\d{0,2})$/, {
     message: 'CLUSTER_WORKERS must be a number of workers (1-999) or max',
   })

@@ -24,6 +24,15 @@ class EmbeddedDataSource extends DataSource {
     super(options);
   }
 
+  /**
+   * PGlite's first start (initdb) can take longer than pg's connection timeout; pg's
+   * timer would then drop the half-open connection and leave nothing keeping the process
+   * alive. So the engine is made ready before pg connects to it.
+   */
+  waitUntilReady(): Promise<void> {
+    return this.pglite.waitReady;
+  }
+
   override async destroy(): Promise<void> {
     try {
       if (this.isInitialized) {
@@ -125,6 +134,9 @@ export async function openDataSource(
   config: AppConfig,
 ): Promise<DataSource> {
   try {
+    if (dataSource instanceof EmbeddedDataSource) {
+      await dataSource.waitUntilReady();
+    }
     await dataSource.initialize();
     if (config.database.migrateOnStart) {
       const applied = await runPendingMigrations(

@@ -15,7 +15,15 @@ export class DatabaseModule {
       module: DatabaseModule,
       imports: [
         TypeOrmModule.forRootAsync({
-          useFactory: () => ({ type: 'postgres', autoLoadEntities: true, migrations }),
+          useFactory: () => ({
+            type: 'postgres',
+            autoLoadEntities: true,
+            migrations,
+            // A PostgreSQL that is not up yet is waited for (9 × 3 s); an embedded database
+            // that fails (in use by another process, corrupt) will not get better by retrying.
+            retryAttempts: config.database.target.kind === 'pglite' ? 0 : 9,
+            retryDelay: 3_000,
+          }),
           dataSourceFactory: async (options) => {
             const schema: SchemaSources = { entities: options?.entities ?? [], migrations };
             return openDataSource(createDataSource(config, schema), config);

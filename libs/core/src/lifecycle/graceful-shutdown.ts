@@ -51,11 +51,13 @@ export class GracefulShutdown {
       server.closeAllConnections();
       this.finish(1);
     }, this.timings.timeoutMs);
-    deadline.unref();
+    // Not unref'd: the deadline itself must keep the process alive until it fires.
 
     await sleep(this.timings.readyDelayMs);
     await new Promise<void>((resolve) => {
-      const sweep = setInterval(() => server.closeIdleConnections(), 250);
+      const sweep = setInterval(() => {
+        server.closeIdleConnections();
+      }, 250);
       server.close(() => {
         clearInterval(sweep);
         resolve();

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+import { trace } from '@opentelemetry/api';
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { pinoHttp, type HttpLogger } from 'pino-http';
 
@@ -32,6 +33,15 @@ export function createRootLogger(config: AppConfig, destination?: DestinationStr
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     base: { pid: process.pid },
+    // Correlates log lines with traces when OpenTelemetry is on (no active span: nothing added).
+    mixin: () => {
+      const span = trace.getActiveSpan();
+      if (span === undefined) {
+        return {};
+      }
+      const { traceId, spanId } = span.spanContext();
+      return { traceId, spanId };
+    },
   };
   if (destination !== undefined) {
     return pino(options, destination);

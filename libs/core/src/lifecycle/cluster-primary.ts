@@ -1,0 +1,148 @@
+import cluster, { type Worker } from 'node:cluster';
+
+import type { Logger } from 'pino';
+import { AggregatorRegistry } from 'prom-client';
+
+import { METRICS_IPC } from '../observability/metrics.service';
+
+export interface PrimaryOptions {
+  readonly workers: number;
+  /** The workers' own drain deadline; the primary waits a little longer, then kills. */
+  readonly shutdownTimeoutMs: number;
+  readonly logger: Logger;
+  /** Respawn backoff: baseDelayMs · 2^(recent crashes − 1), capped at maxDelayMs. */
+  readonly baseDelayMs?: number;
+  readonly maxDelayMs?: number;
+  /** More than maxCrashes unexpected exits within windowMs is a crash loop: give up, exit 1. */
+  readonly maxCrashes?: number;
+  readonly windowMs?: number;
+  readonly exit?: (code: number) => void;
+}
+
+const KILL_GRACE_MS = 5_000;
+
+/**
+ * The cluster primary: forks the workers, replaces one that dies unexpectedly with
+ * exponential backoff (no fork storm; a crash loop makes the primary exit 1 for its own
+ * supervisor), never respawns during its own shutdown, forwards SIGTERM/SIGINT, waits for
+ * the workers to drain and exits 0, or 1 if any worker failed or had to be killed.
+ * It also answers workers' /metrics requests with the aggregate of every worker.
+ */
+export function runPrimary(options: PrimaryOptions): void {
+  const { logger, workers } = options;
+  const baseDelayMs = options.baseDelayMs ?? 500;
+  const maxDelayMs = options.maxDelayMs ?? 30_000;
+  const maxCrashes = options.maxCrashes ?? 5;
+  const windowMs = options.windowMs ?? 60_000;
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+
+  const aggregator = new AggregatorRegistry();
+  const crashes: number[] = [];
+  let shuttingDown = false;
+  let failed = false;
+
+  const fork = (): Worker => {
+    const worker = cluster.fork();
+    logger.info({ workerId: worker.id, pid: worker.process.pid }, 'Worker started');
+    return worker;
+  };
+
+  const finishIfDone = (): void => {
+    if (shuttingDown && Object.keys(cluster.workers ?? {}).length === 0) {
+      logger.info({ exitCode: failed ? 1 : 0 }, 'All workers stopped; primary exiting');
+      logger.flush();
+      exit(failed ? 1 : 0);
+    }
+  };
+
+  const shutdown = (reason: string, code: number): void => {
+    if (shuttingDown) {
+      return;
+    }
+    shuttingDown = true;
+    failed ||= code !== 0;
+    logger.info({ reason }, 'Primary shutting down: draining workers');
+    for (const worker of Object.values(cluster.workers ?? {})) {
+      worker?.process.kill('SIGTERM');
+    }
+    setTimeout(() => {
+      for (const worker of Object.values(cluster.workers ?? {})) {
+        if (worker !== undefined) {
+          logger.error(
+            { workerId: worker.id, pid: worker.process.pid },
+            'Worker missed the deadline: killed',
+          );
+          failed = true;
+          worker.process.kill('SIGKILL');
+        }
+      }
+    }, options.shutdownTimeoutMs + KILL_GRACE_MS).unref();
+    finishIfDone();
+  };
+
+  cluster.on('exit', (worker, code, signal) => {
+    if (shuttingDown) {
+      // A worker that died by a signal has no exit code: that is a failure too.
+      failed ||= code !== 0;
+      logger.info({ workerId: worker.id, code, signal }, 'Worker stopped');
+      finishIfDone();
+      return;
+    }
+    const now = Date.now();
+    crashes.push(now);
+    while (crashes.length > 0 && (crashes[0] ?? now) < now - windowMs) {
+      crashes.shift();
+    }
+    if (crashes.length > maxCrashes) {
+      logger.fatal({ crashes: crashes.length, windowMs }, 'Workers keep crashing: giving up');
+      shutdown('crash loop', 1);
+      return;
+    }
+    const delayMs = Math.min(baseDelayMs * 2 ** (crashes.length - 1), maxDelayMs);
+    logger.warn(
+      { workerId: worker.id, code, signal, respawnInMs: delayMs },
+      'Worker died unexpectedly',
+    );
+    setTimeout(() => {
+      if (!shuttingDown) {
+        fork();
+      }
+    }, delayMs);
+  });
+
+  cluster.on('message', (worker, message: unknown) => {
+    const m = message as { type?: unknown; id?: unknown };
+    if (m.type !== METRICS_IPC.request) {
+      return;
+    }
+    aggregator
+      .clusterMetrics()
+      .then((body) => worker.send({ type: METRICS_IPC.response, id: m.id, body }))
+      .catch((error: unknown) =>
+        worker.send({
+          type: METRICS_IPC.response,
+          id: m.id,
+          error: error instanceof Error ? error.message : 'failed',
+        }),
+      );
+  });
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      shutdown(signal, 0);
+    });
+  }
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error }, 'Primary crashed');
+    shutdown('uncaughtException', 1);
+  });
+  process.on('unhandledRejection', (error) => {
+    logger.fatal({ err: error }, 'Primary crashed');
+    shutdown('unhandledRejection', 1);
+  });
+
+  logger.info({ workers, pid: process.pid }, 'Cluster primary started');
+  for (let i = 0; i < workers; i += 1) {
+    fork();
+  }
+}
