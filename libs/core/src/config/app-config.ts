@@ -32,6 +32,8 @@ export abstract class AppConfig {
     readonly connectionTimeoutMs: number;
     readonly statementTimeoutMs: number;
     readonly migrateOnStart: boolean;
+    /** Attempts to reach PostgreSQL at start (3 s apart) before giving up. */
+    readonly connectRetries: number;
   };
   abstract readonly redis: { readonly url: string; readonly keyPrefix: string } | null;
   abstract readonly rateLimit: { readonly ttlMs: number; readonly max: number };

@@ -94,6 +94,13 @@ export class EnvironmentVariables {
   readonly DB_MIGRATE_ON_START?: boolean;
 
   @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  readonly DB_CONNECT_RETRIES?: number;
+
+  @IsOptional()
   @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
   readonly REDIS_URL?: string;
 

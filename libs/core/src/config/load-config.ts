@@ -78,6 +78,7 @@ function build(env: EnvironmentVariables): AppConfig {
       connectionTimeoutMs: env.DB_CONNECTION_TIMEOUT_MS ?? 2_000,
       statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS ?? 5_000,
       migrateOnStart: env.DB_MIGRATE_ON_START ?? target.kind === 'pglite',
+      connectRetries: target.kind === 'pglite' ? 0 : (env.DB_CONNECT_RETRIES ?? 9),
     },
     redis:
       env.REDIS_URL === undefined

@@ -19,9 +19,9 @@ export class DatabaseModule {
             type: 'postgres',
             autoLoadEntities: true,
             migrations,
-            // A PostgreSQL that is not up yet is waited for (9 × 3 s); an embedded database
-            // that fails (in use by another process, corrupt) will not get better by retrying.
-            retryAttempts: config.database.target.kind === 'pglite' ? 0 : 9,
+            // A PostgreSQL that is not up yet is waited for (DB_CONNECT_RETRIES × 3 s); an
+            // embedded database that fails (in use, corrupt) will not get better by retrying.
+            retryAttempts: config.database.connectRetries,
             retryDelay: 3_000,
           }),
           dataSourceFactory: async (options) => {
