@@ -13,7 +13,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-git ls-files -co --exclude-standard | grep -v '^openapi.json$' | tar -cf - -T - | tar -xf - -C "$work"
+git ls-files -co --exclude-standard | grep -v -e '^openapi.json$' -e '^node_modules' -e '^dist/' | tar -cf - -T - | tar -xf - -C "$work"
 ln -s "$repo/node_modules" "$work/node_modules"
 cd "$work"
 
