@@ -1,0 +1,772 @@
+#!/usr/bin/env bash
+# Static validation of the deployment files, offline and without a Docker engine:
+#   Dockerfile, .dockerignore, docker-compose.yml, deploy/nginx/nginx.conf, deploy/k8s/*.yaml
+# Every file is parsed (YAML with PyYAML, else the `yaml`/`js-yaml` npm package when it is
+# in node_modules, else text-level checks only), then the values that must agree across
+# files are compared: ports, probe paths, shutdown timings, images, names, limits.
+# `kubectl kustomize` also renders deploy/k8s when kubectl is installed.
+#
+# Usage: scripts/validate-deploy.sh        Exit 0 when consistent, 1 with a list otherwise.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+if ! command -v python3 >/dev/null 2>&1; then
+  echo "validate-deploy: python3 is required" >&2
+  exit 1
+fi
+
+exec python3 - "$ROOT" <<'PYTHON'
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from datetime import date
+
+ROOT = sys.argv[1]
+failures = []
+warnings = []
+
+
+def path(*parts):
+    return os.path.join(ROOT, *parts)
+
+
+def read(rel):
+    with open(path(rel), encoding="utf-8") as handle:
+        return handle.read()
+
+
+def check(condition, message):
+    """Records a failure when condition is false; prints the outcome either way."""
+    if condition:
+        print(f"  ok    {message}")
+    else:
+        print(f"  FAIL  {message}")
+        failures.append(message)
+    return condition
+
+
+def warn(message):
+    print(f"  WARN  {message}")
+    warnings.append(message)
+
+
+def section(title):
+    print(f"\n{title}")
+
+
+# --------------------------------------------------------------------------- YAML loader
+
+NODE_YAML = r"""
+const [mod, root] = process.argv.slice(1);
+const lib = require(require.resolve(mod, { paths: [root] }));
+let text = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (d) => (text += d));
+process.stdin.on('end', () => {
+  let docs;
+  if (mod === 'yaml') {
+    docs = lib.parseAllDocuments(text, { merge: true }).map((d) => {
+      if (d.errors.length > 0) throw d.errors[0];
+      return d.toJS({ maxAliasCount: -1 });
+    });
+  } else {
+    docs = lib.loadAll(text);
+  }
+  process.stdout.write(JSON.stringify(docs));
+});
+"""
+
+
+def apply_merge_keys(node):
+    """Resolves YAML 1.1 merge keys (`<<: *anchor`), which js-yaml 5 leaves as plain keys."""
+    if isinstance(node, list):
+        return [apply_merge_keys(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    merged = {}
+    sources = node.get("<<")
+    for source in sources if isinstance(sources, list) else [sources] if sources is not None else []:
+        if isinstance(source, dict):
+            merged.update(apply_merge_keys(source))
+    merged.update({k: apply_merge_keys(v) for k, v in node.items() if k != "<<"})
+    return merged
+
+
+def make_yaml_loader():
+    # VALIDATE_DEPLOY_YAML=pyyaml|node|text forces one loader (to test the fallbacks).
+    forced = os.environ.get("VALIDATE_DEPLOY_YAML", "")
+    if forced in ("", "pyyaml"):
+        try:
+            import yaml  # noqa: PLC0415
+
+            return "PyYAML", lambda text: [d for d in yaml.safe_load_all(text)]
+        except ImportError:
+            pass
+    node = shutil.which("node")
+    if node and forced in ("", "node"):
+        for mod in ("yaml", "js-yaml"):
+            probe = subprocess.run(
+                [node, "-e", "require.resolve(process.argv[1], { paths: [process.argv[2]] })", mod, ROOT],
+                capture_output=True,
+            )
+            if probe.returncode == 0:
+                def load(text, mod=mod):
+                    run = subprocess.run(
+                        [node, "-e", NODE_YAML, mod, ROOT], input=text, capture_output=True, text=True
+                    )
+                    if run.returncode != 0:
+                        raise ValueError(run.stderr.strip().splitlines()[-1] if run.stderr.strip() else "parse error")
+                    return [apply_merge_keys(d) for d in json.loads(run.stdout)]
+
+                return f"node + {mod}", load
+    return None, None
+
+
+LOADER_NAME, load_yaml = make_yaml_loader()
+
+
+def load_docs(rel):
+    """Parsed documents of a YAML file (None entries dropped), or None when unparsable."""
+    try:
+        docs = [d for d in load_yaml(read(rel)) if d is not None]
+    except Exception as error:  # noqa: BLE001 - any parser's error is a failure to report
+        check(False, f"{rel} parses as YAML ({error})")
+        return None
+    check(True, f"{rel} parses as YAML ({len(docs)} document(s))")
+    return docs
+
+
+# --------------------------------------------------------------------------- helpers
+
+def duration_seconds(value):
+    """Compose durations (45s, 1m30s, 500ms, 1h) -> seconds."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    total, matched = 0.0, False
+    for amount, unit in re.findall(r"(\d+(?:\.\d+)?)(us|ms|s|m|h)", str(value)):
+        matched = True
+        total += float(amount) * {"us": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}[unit]
+    return total if matched else None
+
+
+def memory_mib(value, binary=False):
+    """Memory quantities -> MiB. Kubernetes: M = 10^6, Mi = 2^20. Docker (binary=True): m = 2^20."""
+    if value is None:
+        return None
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGTkmgt]i?)?[bB]?\s*", str(value))
+    if not match:
+        return None
+    amount, unit = float(match.group(1)), (match.group(2) or "").lower()
+    if binary:
+        unit = unit.rstrip("i") + "i" if unit else ""
+    factor = {
+        "": 1 / 1048576, "k": 1000 / 1048576, "ki": 1 / 1024, "m": 1e6 / 1048576, "mi": 1,
+        "g": 1e9 / 1048576, "gi": 1024, "t": 1e12 / 1048576, "ti": 1048576,
+    }[unit]
+    return amount * factor
+
+
+def as_int(value, default=None):
+    if value is None or str(value).strip() == "":
+        return default
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return default
+
+
+def as_bool(value):
+    return str(value).strip().lower() in ("true", "1")
+
+
+def get(obj, *keys, default=None):
+    for key in keys:
+        if isinstance(obj, dict) and key in obj:
+            obj = obj[key]
+        elif isinstance(obj, list) and isinstance(key, int) and -len(obj) <= key < len(obj):
+            obj = obj[key]
+        else:
+            return default
+    return obj
+
+
+RUNTIME_OVERHEAD_MIB = 96  # V8 new space, code, buffers, native modules (measured ~80)
+
+
+def memory_budget(env, workers):
+    """MiB one container needs at worst: per process the heap ceiling, the runtime, and one
+    argon2 hash (ARGON2_MEMORY_KIB) in flight per libuv thread."""
+    heap = as_int(env.get("NODE_MAX_OLD_SPACE_MB"))
+    if heap is None:
+        return None, ""
+    threads = as_int(env.get("UV_THREADPOOL_SIZE"), 4)
+    argon2 = as_int(env.get("ARGON2_MEMORY_KIB"), 19456) / 1024
+    need = workers * (heap + RUNTIME_OVERHEAD_MIB + threads * argon2)
+    return need, (f"{workers} x (heap {heap} + runtime {RUNTIME_OVERHEAD_MIB}"
+                  f" + {threads} x argon2 {argon2:g}) = {need:g} MiB")
+
+
+def workers_of(env, label):
+    """CLUSTER_WORKERS as a number; `max` (one per CPU) cannot be budgeted, so it fails."""
+    value = str(env.get("CLUSTER_WORKERS", "1")).strip() or "1"
+    check(value.isdigit(), f"{label}CLUSTER_WORKERS is an explicit number ({value}), so memory and connections add up")
+    return int(value) if value.isdigit() else 1
+
+
+def env_map(environment):
+    """Compose `environment` as a mapping or a list of NAME=value -> dict of strings."""
+    if isinstance(environment, dict):
+        return {k: "" if v is None else str(v) for k, v in environment.items()}
+    result = {}
+    for item in environment or []:
+        name, _, value = str(item).partition("=")
+        result[name] = value
+    return result
+
+
+# --------------------------------------------------------------------------- files
+
+section("Files")
+REQUIRED = [
+    "Dockerfile",
+    ".dockerignore",
+    "docker-compose.yml",
+    "deploy/nginx/nginx.conf",
+    "deploy/k8s/kustomization.yaml",
+    "deploy/k8s/deployment.yaml",
+    "deploy/k8s/service.yaml",
+    "deploy/k8s/configmap.yaml",
+    "deploy/k8s/secret.example.yaml",
+    "deploy/k8s/migration-job.yaml",
+    "deploy/k8s/pdb.yaml",
+    "deploy/k8s/hpa.yaml",
+]
+missing = [f for f in REQUIRED if not os.path.isfile(path(f))]
+check(not missing, "deployment files present" + (f" (missing: {', '.join(missing)})" if missing else ""))
+if missing:
+    print(f"\nvalidate-deploy: {len(failures)} problem(s)")
+    sys.exit(1)
+
+# --------------------------------------------------------------------------- Dockerfile
+
+section("Dockerfile")
+
+# Node LTS lines and their end of life (nodejs.org release schedule).
+NODE_EOL = {18: date(2025, 4, 30), 20: date(2026, 4, 30), 22: date(2027, 4, 30),
+            24: date(2028, 4, 30), 26: date(2029, 4, 30)}
+
+
+def dockerfile_instructions(text):
+    lines, current = [], ""
+    for raw in text.splitlines():
+        stripped = raw.strip()
+        if not current and (not stripped or stripped.startswith("#")):
+            continue
+        if current and stripped.startswith("#"):
+            continue  # comment inside a continued instruction
+        if stripped.endswith("\\"):
+            current += stripped[:-1] + " "
+            continue
+        current += stripped
+        lines.append(current)
+        current = ""
+    if current:
+        lines.append(current)
+    result = []
+    for line in lines:
+        keyword, _, rest = line.partition(" ")
+        result.append((keyword.upper(), rest.strip()))
+    return result
+
+
+def parse_exec_or_shell(rest):
+    if rest.startswith("["):
+        try:
+            return json.loads(rest)
+        except json.JSONDecodeError:
+            return None
+    return ["/bin/sh", "-c", rest]
+
+
+instructions = dockerfile_instructions(read("Dockerfile"))
+global_args, stages = {}, []
+for keyword, rest in instructions:
+    if keyword == "ARG" and not stages:
+        name, _, default = rest.partition("=")
+        global_args[name.strip()] = default.strip().strip('"')
+    elif keyword == "FROM":
+        words = [w for w in rest.split() if not w.startswith("--")]
+        image = re.sub(r"\$\{?(\w+)\}?", lambda m: global_args.get(m.group(1), m.group(0)), words[0])
+        name = words[2] if len(words) >= 3 and words[1].lower() == "as" else None
+        stages.append({"image": image, "name": name, "ins": []})
+    elif stages:
+        stages[-1]["ins"].append((keyword, rest))
+
+stage_names = {s["name"]: s for s in stages if s["name"]}
+
+
+def base_image(stage, depth=0):
+    image = stage["image"]
+    if image in stage_names and depth < 10:
+        return base_image(stage_names[image], depth + 1)
+    return image
+
+
+node_images = sorted({base_image(s) for s in stages})
+check(len(stages) >= 2, f"multi-stage build ({len(stages)} stages)")
+check(len(node_images) == 1,
+      "every stage builds on one base image, so native addons match the runtime ABI"
+      f" ({', '.join(node_images)})")
+runtime_image = base_image(stages[-1]) if stages else ""
+match = re.fullmatch(r"(?:[\w.-]+/)?(?:library/)?node:(\d+)(?:\.\d+)*(-[\w.-]+)?(@sha256:[0-9a-f]+)?", runtime_image)
+if check(match is not None, f"runtime base is an official node image with a pinned major ({runtime_image})"):
+    major, variant = int(match.group(1)), match.group(2) or ""
+    today = date.today()
+    if major in NODE_EOL:
+        check(major % 2 == 0 and NODE_EOL[major] > today,
+              f"Node {major} is a supported LTS line (end of life {NODE_EOL[major]})")
+        if major < max(NODE_EOL) - 2:
+            warn(f"Node {major} is an older LTS line; newer ones: "
+                 f"{', '.join(str(m) for m in NODE_EOL if m > major)}")
+    else:
+        check(major > max(NODE_EOL), f"Node {major} is an LTS line (odd majors before 27 are not)")
+        if major > max(NODE_EOL):
+            warn(f"Node {major} is newer than this script's LTS table: add its end-of-life date")
+    check("alpine" not in variant, "base is glibc (Debian), not alpine: argon2's prebuilt binaries need glibc")
+    check("slim" in variant, f"base is a slim variant ({variant or 'none'})")
+    NODE_MAJOR = major
+else:
+    NODE_MAJOR = None
+
+final = stages[-1]["ins"] if stages else []
+
+
+def last(keyword):
+    values = [rest for k, rest in final if k == keyword]
+    return values[-1] if values else None
+
+
+user = last("USER")
+check(user is not None and user.split(":")[0] not in ("root", "0"),
+      f"runtime stage runs as a non-root USER ({user})")
+env_text = " ".join(rest for k, rest in final if k == "ENV")
+check(re.search(r"\bNODE_ENV[= ]\"?production\b", env_text) is not None, "runtime stage sets NODE_ENV=production")
+exposed = [int(p.split("/")[0]) for k, rest in final if k == "EXPOSE" for p in rest.split()]
+DOCKER_PORT = exposed[0] if len(exposed) == 1 else None
+check(DOCKER_PORT is not None, f"runtime stage EXPOSEs exactly one port ({exposed})")
+port_env = re.search(r"\bPORT[= ]\"?(\d+)", env_text)
+if port_env:
+    check(int(port_env.group(1)) == DOCKER_PORT, f"ENV PORT ({port_env.group(1)}) = EXPOSE ({DOCKER_PORT})")
+healthcheck = last("HEALTHCHECK")
+check(healthcheck is not None and not healthcheck.upper().startswith("NONE") and "/health" in healthcheck,
+      "HEALTHCHECK probes /health")
+if healthcheck:
+    check("curl" not in healthcheck and "wget" not in healthcheck,
+          "HEALTHCHECK does not need curl/wget (absent from slim images)")
+    hc_port = re.search(r"(?:127\.0\.0\.1|localhost)[:'\"+ (|]*(?:process\.env\.PORT\s*\|\|\s*)?(\d+)", healthcheck)
+    check(hc_port is not None and int(hc_port.group(1)) == DOCKER_PORT,
+          f"HEALTHCHECK port ({hc_port.group(1) if hc_port else '?'}) = EXPOSE ({DOCKER_PORT})")
+stopsignal = last("STOPSIGNAL")
+check(stopsignal is not None and stopsignal.upper() in ("SIGTERM", "15", "TERM"), f"STOPSIGNAL SIGTERM ({stopsignal})")
+
+cmd = parse_exec_or_shell(last("CMD") or "")
+entrypoint = last("ENTRYPOINT")
+PACKAGE = json.loads(read("package.json"))
+start_script = PACKAGE.get("scripts", {}).get("start", "")
+main_file = (re.search(r"node\s+(\S+\.js)", start_script) or [None, "dist/src/main.js"])[1]
+cmd_text = " ".join(cmd or [])
+if check(cmd is not None, "CMD is valid"):
+    check("npm" not in (cmd or [])[:1] and not re.search(r"\bnpm\b", cmd_text),
+          "CMD does not go through npm (it does not forward SIGTERM; prestart runs a build)")
+    runs_node = (cmd[0] == "node") or (cmd[:2] in (["sh", "-c"], ["/bin/sh", "-c"], ["bash", "-c"])
+                                        and re.match(r"\s*exec\s+node\b", cmd[-1]) is not None)
+    check(runs_node or "tini" in cmd_text or "tini" in (entrypoint or ""),
+          "node runs as PID 1 (exec form or `exec node`), or under tini")
+    check(main_file in cmd_text, f"CMD starts {main_file} (package.json start script)")
+    check("max-old-space-size" in cmd_text, "CMD sets --max-old-space-size")
+
+dockerignore = {line.strip().lstrip("/").rstrip("/") for line in read(".dockerignore").splitlines()
+                if line.strip() and not line.strip().startswith("#")}
+for entry in ("node_modules", "dist", "data", ".git", ".env", "coverage"):
+    check(entry in dockerignore, f".dockerignore excludes {entry}")
+
+engines = PACKAGE.get("engines", {}).get("node", "")
+if NODE_MAJOR is not None and engines:
+    upper = re.search(r"<\s*(\d+)", engines)
+    lower = re.search(r">=?\s*(\d+)", engines)
+    if (upper and NODE_MAJOR >= int(upper.group(1))) or (lower and NODE_MAJOR < int(lower.group(1))):
+        warn(f"package.json engines.node \"{engines}\" excludes the image's Node {NODE_MAJOR}"
+             " (npm only warns, EBADENGINE; it fails with engine-strict)")
+
+APP_PORT = DOCKER_PORT or 3000
+
+# --------------------------------------------------------------------------- nginx
+
+section("nginx (deploy/nginx/nginx.conf)")
+nginx = re.sub(r"#[^\n]*", "", read("deploy/nginx/nginx.conf"))
+check(nginx.count("{") == nginx.count("}"), "braces balance")
+upstreams = dict(re.findall(r"upstream\s+(\S+)\s*\{(.*?)\n\s*\}", nginx, re.S))
+check(len(upstreams) >= 1, f"defines an upstream ({', '.join(upstreams) or 'none'})")
+upstream_servers = [(h, int(p)) for body in upstreams.values()
+                    for h, p in re.findall(r"^\s*server\s+([\w.-]+):(\d+)", body, re.M)]
+check(upstream_servers and all(p == APP_PORT for _, p in upstream_servers),
+      f"upstream servers use the app port {APP_PORT} ({upstream_servers})")
+proxied = re.findall(r"proxy_pass\s+https?://([\w.-]+)", nginx)
+check(proxied and all(p in upstreams for p in proxied), f"proxy_pass targets the upstream ({proxied})")
+body = re.search(r"client_max_body_size\s+(\d+)([kKmM]?)\s*;", nginx)
+if check(body is not None, "client_max_body_size is set"):
+    size = int(body.group(1)) * {"": 1, "k": 1024, "m": 1048576}[body.group(2).lower()]
+    check(size == 100 * 1024, f"client_max_body_size = the app's 100 KiB body limit ({body.group(0)[:-1].split()[-1]})")
+for header in ("X-Forwarded-For", "X-Request-Id", "X-Forwarded-Proto", "Host"):
+    check(re.search(rf"proxy_set_header\s+{header}\s", nginx, re.I) is not None, f"proxy_set_header {header}")
+if re.search(r"^\s*keepalive\s+\d+", nginx, re.M):
+    check(re.search(r"proxy_http_version\s+1\.1", nginx) is not None
+          and re.search(r"proxy_set_header\s+Connection\s+(''|\"\")", nginx) is not None,
+          "upstream keepalive has proxy_http_version 1.1 and an empty Connection header")
+    ka = re.search(r"keepalive_timeout\s+(\d+)(ms|s|m)?\s*;", " ".join(upstreams.values()))
+    ka_s = int(ka.group(1)) * {"ms": 0.001, "s": 1, "m": 60, None: 1}[ka.group(2)] if ka else 60
+    NGINX_UPSTREAM_KEEPALIVE_S = ka_s
+else:
+    check(False, "upstream keepalive is enabled")
+    NGINX_UPSTREAM_KEEPALIVE_S = None
+
+# --------------------------------------------------------------------------- text-only mode
+
+if load_yaml is None:
+    section("YAML (no parser: PyYAML missing and no yaml/js-yaml in node_modules)")
+    warn("text-level checks only; install python3-yaml (apt) or run npm ci for full checks")
+    for rel in ["docker-compose.yml"] + sorted(os.path.relpath(p, ROOT) for p in glob.glob(path("deploy/k8s/*.yaml"))):
+        text = read(rel)
+        check("\t" not in "".join(re.findall(r"^[ \t]*", text, re.M)), f"{rel}: no tabs in indentation")
+    deployment = read("deploy/k8s/deployment.yaml")
+    configmap = read("deploy/k8s/configmap.yaml")
+    compose = read("docker-compose.yml")
+    check(re.search(rf"containerPort:\s*{APP_PORT}\b", deployment) is not None, f"containerPort {APP_PORT}")
+    check(re.search(r"livenessProbe:\s*\n\s*httpGet:\s*\n\s*path:\s*/health\b", deployment) is not None,
+          "livenessProbe GET /health")
+    check(re.search(r"readinessProbe:\s*\n\s*httpGet:\s*\n\s*path:\s*/ready\b", deployment) is not None,
+          "readinessProbe GET /ready")
+    tgps = re.search(r"terminationGracePeriodSeconds:\s*(\d+)", deployment)
+    timeout = re.search(r"SHUTDOWN_TIMEOUT_MS:\s*['\"]?(\d+)", configmap)
+    prestop = re.search(r"preStop:.*?sleep\D+(\d+)", deployment, re.S)
+    grace, t_ms, pre = int(tgps.group(1)) if tgps else 30, int(timeout.group(1)) if timeout else 30000, int(prestop.group(1)) if prestop else 0
+    check(grace > pre + t_ms / 1000, f"terminationGracePeriodSeconds {grace} > preStop {pre} + SHUTDOWN_TIMEOUT_MS {t_ms / 1000:g}s")
+    stop = re.search(r"stop_grace_period:\s*(\S+)", compose)
+    ctimeout = re.search(r"SHUTDOWN_TIMEOUT_MS:\s*['\"]?(\d+)", compose)
+    c_ms = int(ctimeout.group(1)) if ctimeout else 30000
+    check(stop is not None and (duration_seconds(stop.group(1)) or 0) > c_ms / 1000,
+          f"compose stop_grace_period > SHUTDOWN_TIMEOUT_MS ({stop.group(1) if stop else 'unset'})")
+    print()
+    if failures:
+        print(f"validate-deploy: FAILED, {len(failures)} problem(s):")
+        for f in failures:
+            print(f"  - {f}")
+        sys.exit(1)
+    print(f"validate-deploy: OK in text-only mode ({len(warnings)} warning(s))")
+    sys.exit(0)
+
+# --------------------------------------------------------------------------- compose
+
+section(f"docker-compose.yml (YAML via {LOADER_NAME})")
+compose_docs = load_docs("docker-compose.yml")
+compose = compose_docs[0] if compose_docs else {}
+services = compose.get("services") or {}
+
+
+def command_text(service):
+    command = service.get("command")
+    return " ".join(command) if isinstance(command, list) else str(command or "")
+
+
+def is_migrate(service):
+    return "migration:run" in command_text(service)
+
+
+app_image = None
+migrates = {n: s for n, s in services.items() if is_migrate(s)}
+if check(len(migrates) == 1, f"one migration service ({', '.join(migrates) or 'none'})"):
+    migrate_name, migrate = next(iter(migrates.items()))
+    app_image = migrate.get("image")
+    check(get(migrate, "depends_on", "postgres", "condition") == "service_healthy",
+          f"{migrate_name} waits for postgres to be healthy")
+    check(str(migrate.get("restart", "no")) in ("no", "False", "false"), f"{migrate_name} is one-shot (restart: no)")
+else:
+    migrate_name, migrate = None, {}
+
+apps = {n: s for n, s in services.items()
+        if n != migrate_name and (s.get("image") == app_image or s.get("build")) and not is_migrate(s)}
+replicas = sum(int(get(s, "deploy", "replicas", default=1)) for s in apps.values())
+check(replicas >= 2, f"at least two app replicas ({replicas} from {', '.join(apps) or 'none'})")
+
+postgres = {n: s for n, s in services.items() if str(s.get("image", "")).startswith("postgres:")}
+redis = {n: s for n, s in services.items() if str(s.get("image", "")).startswith("redis:")}
+check(any(str(s["image"]).startswith("postgres:15") for s in postgres.values()), "postgres:15 service")
+check(any("pg_isready" in json.dumps(get(s, "healthcheck", "test")) for s in postgres.values()),
+      "postgres healthcheck uses pg_isready")
+check(any(str(s["image"]).startswith("redis:7") for s in redis.values()), "redis:7 service")
+check(all(get(s, "healthcheck", "test") for s in redis.values()) and redis, "redis has a healthcheck")
+
+COMPOSE_KEEPALIVE_MS = []
+for name, service in apps.items():
+    env = env_map(service.get("environment"))
+    check(env.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")),
+          f"{name}: DATABASE_URL is PostgreSQL (embedded PGlite is one process only)")
+    check(env.get("REDIS_URL", "").startswith(("redis://", "rediss://")), f"{name}: REDIS_URL is set")
+    check(env.get("DB_MIGRATE_ON_START", "").lower() == "false", f"{name}: DB_MIGRATE_ON_START=false")
+    check(env.get("TRUST_PROXY", "false").lower() not in ("", "false"), f"{name}: TRUST_PROXY set (behind nginx)")
+    check(env.get("NODE_ENV") == "production" or "NODE_ENV" not in env, f"{name}: NODE_ENV production")
+    port = as_int(env.get("PORT"), 3000)
+    check(port == APP_PORT, f"{name}: PORT {port} = Dockerfile EXPOSE {APP_PORT}")
+    check(get(service, "depends_on", migrate_name, "condition") == "service_completed_successfully",
+          f"{name}: starts after {migrate_name} completed successfully")
+    for r in redis:
+        check(get(service, "depends_on", r, "condition") == "service_healthy", f"{name}: waits for {r} healthy")
+    check(not service.get("ports"), f"{name}: publishes no port (only nginx does)")
+    timeout_ms = as_int(env.get("SHUTDOWN_TIMEOUT_MS"), 30000)
+    delay_ms = as_int(env.get("SHUTDOWN_READY_DELAY_MS"), 5000)
+    check(delay_ms < timeout_ms, f"{name}: SHUTDOWN_READY_DELAY_MS {delay_ms} < SHUTDOWN_TIMEOUT_MS {timeout_ms}")
+    grace = duration_seconds(service.get("stop_grace_period", "10s"))
+    check(grace is not None and grace > timeout_ms / 1000,
+          f"{name}: stop_grace_period {service.get('stop_grace_period', '10s (default)')}"
+          f" > SHUTDOWN_TIMEOUT_MS {timeout_ms / 1000:g}s")
+    limit = memory_mib(get(service, "deploy", "resources", "limits", "memory") or service.get("mem_limit"), binary=True)
+    need, how = memory_budget(env, workers_of(env, f"{name}: "))
+    if limit and need:
+        check(need <= limit, f"{name}: memory {how} <= limit {limit:g} MiB")
+    check(len(env.get("JWT_SECRET", "")) > 0, f"{name}: JWT_SECRET set (required in production)")
+    COMPOSE_KEEPALIVE_MS.append(as_int(env.get("HTTP_KEEP_ALIVE_TIMEOUT_MS"), 5000))
+    if app_image:
+        check(service.get("image") == app_image, f"{name}: same image as {migrate_name} ({app_image})")
+
+publishers = sorted(n for n, s in services.items() if s.get("ports"))
+check(publishers == ["nginx"], f"only nginx publishes ports ({', '.join(publishers) or 'none'})")
+nginx_service = services.get("nginx", {})
+check(any("deploy/nginx/nginx.conf" in str(v) for v in nginx_service.get("volumes", [])),
+      "nginx mounts deploy/nginx/nginx.conf")
+nginx_version = re.match(r"nginx:(\d+)\.(\d+)", str(nginx_service.get("image", "")))
+if re.search(r"^\s*server\s+\S+.*\bresolve\b", nginx, re.M):
+    check(nginx_version is not None and (int(nginx_version.group(1)), int(nginx_version.group(2))) >= (1, 27),
+          f"nginx image supports upstream `resolve` (>= 1.27.3; {nginx_service.get('image')})")
+upstream_hosts = {h for h, _ in upstream_servers}
+check(upstream_hosts and upstream_hosts <= set(apps), f"nginx upstream hosts are app services ({sorted(upstream_hosts)})")
+if NGINX_UPSTREAM_KEEPALIVE_S is not None and COMPOSE_KEEPALIVE_MS:
+    app_keepalive = min(COMPOSE_KEEPALIVE_MS) / 1000
+    check(NGINX_UPSTREAM_KEEPALIVE_S < app_keepalive,
+          f"nginx upstream keepalive_timeout {NGINX_UPSTREAM_KEEPALIVE_S:g}s < app keep-alive {app_keepalive:g}s"
+          " (else 502s on reused sockets)")
+
+# --------------------------------------------------------------------------- kubernetes
+
+section("Kubernetes (deploy/k8s)")
+manifests = {}
+for file in sorted(glob.glob(path("deploy/k8s/*.yaml")) + glob.glob(path("deploy/k8s/*.yml"))):
+    rel = os.path.relpath(file, ROOT)
+    docs = load_docs(rel)
+    for doc in docs or []:
+        manifests.setdefault(doc.get("kind"), []).append((rel, doc))
+
+
+def one(kind):
+    found = manifests.get(kind, [])
+    check(len(found) == 1, f"exactly one {kind} ({len(found)})")
+    return found[0][1] if found else {}
+
+
+kustomization = one("Kustomization")
+listed = set(kustomization.get("resources") or [])
+on_disk = {os.path.basename(f) for f in glob.glob(path("deploy/k8s/*.yaml"))} - {"kustomization.yaml"}
+check(listed == on_disk - {"secret.example.yaml"},
+      "kustomization lists every manifest except secret.example.yaml"
+      f" (missing: {sorted(on_disk - listed - {'secret.example.yaml'})}, extra: {sorted(listed - on_disk)})")
+check("secret.example.yaml" not in listed, "secret.example.yaml is not applied")
+namespaced = [f"{k}/{get(d, 'metadata', 'name')}" for k, docs in manifests.items() for _, d in docs
+              if get(d, "metadata", "namespace")]
+check(not namespaced and "namespace" not in kustomization, f"manifests are namespace-less ({namespaced})")
+
+deployment = one("Deployment")
+service = one("Service")
+configmap = one("ConfigMap")
+secret = one("Secret")
+job = one("Job")
+pdb = one("PodDisruptionBudget")
+hpa = one("HorizontalPodAutoscaler")
+
+pod = get(deployment, "spec", "template", "spec", default={})
+pod_labels = get(deployment, "spec", "template", "metadata", "labels", default={})
+containers = pod.get("containers") or []
+check(len(containers) >= 1, "Deployment has a container")
+container = containers[0] if containers else {}
+ports = {p.get("name"): p.get("containerPort") for p in container.get("ports") or []}
+port_numbers = list(ports.values())
+
+
+def resolve_port(port):
+    return ports.get(port) if isinstance(port, str) and not port.isdigit() else as_int(port)
+
+
+check(get(deployment, "spec", "replicas") == 2, f"Deployment replicas 2 ({get(deployment, 'spec', 'replicas')})")
+check(port_numbers == [APP_PORT], f"containerPort {port_numbers} = Dockerfile EXPOSE {APP_PORT}")
+selector = get(deployment, "spec", "selector", "matchLabels", default={})
+check(selector and all(pod_labels.get(k) == v for k, v in selector.items()), "Deployment selector matches its pod labels")
+
+for probe_name, expected in (("livenessProbe", "/health"), ("readinessProbe", "/ready"), ("startupProbe", None)):
+    probe = container.get(probe_name)
+    if not check(probe is not None, f"{probe_name} defined"):
+        continue
+    http = probe.get("httpGet") or {}
+    if expected:
+        check(http.get("path") == expected, f"{probe_name} GET {expected} ({http.get('path')})")
+    else:
+        check(http.get("path") in ("/health", "/ready"), f"{probe_name} GET /health or /ready ({http.get('path')})")
+    check(resolve_port(http.get("port")) == APP_PORT, f"{probe_name} port {http.get('port')} -> {APP_PORT}")
+    if probe_name == "readinessProbe":
+        check(probe.get("timeoutSeconds", 1) >= 2, "readinessProbe timeout >= 2 s (/ready waits up to 1.5 s per dependency)")
+
+svc_ports = get(service, "spec", "ports", default=[])
+check(svc_ports and all(resolve_port(p.get("targetPort", p.get("port"))) == APP_PORT for p in svc_ports),
+      f"Service targetPort {[p.get('targetPort') for p in svc_ports]} -> containerPort {APP_PORT}")
+svc_selector = get(service, "spec", "selector", default={})
+check(svc_selector and all(pod_labels.get(k) == v for k, v in svc_selector.items()), "Service selector matches the pods")
+
+# Security
+pod_sc = pod.get("securityContext") or {}
+
+
+def hardened(label, pod_spec, ctr):
+    psc, csc = pod_spec.get("securityContext") or {}, ctr.get("securityContext") or {}
+    check(csc.get("runAsNonRoot", psc.get("runAsNonRoot")) is True, f"{label}: runAsNonRoot")
+    run_as = csc.get("runAsUser", psc.get("runAsUser"))
+    check(run_as is None or int(run_as) != 0, f"{label}: runAsUser is not 0 ({run_as})")
+    check(csc.get("readOnlyRootFilesystem") is True, f"{label}: readOnlyRootFilesystem")
+    check(csc.get("allowPrivilegeEscalation") is False, f"{label}: allowPrivilegeEscalation false")
+    check("ALL" in (get(csc, "capabilities", "drop") or []), f"{label}: capabilities drop ALL")
+    volumes = {v.get("name"): v for v in pod_spec.get("volumes") or []}
+    tmp = [m for m in ctr.get("volumeMounts") or [] if m.get("mountPath") == "/tmp"]
+    check(tmp and "emptyDir" in volumes.get(tmp[0].get("name"), {}), f"{label}: /tmp is an emptyDir")
+
+
+hardened("Deployment", pod, container)
+
+# Configuration: ConfigMap + Secret through envFrom; literal env entries override.
+config_name = get(configmap, "metadata", "name")
+secret_name = get(secret, "metadata", "name")
+
+
+def env_refs(ctr):
+    refs = ctr.get("envFrom") or []
+    return ({get(r, "configMapRef", "name") for r in refs if "configMapRef" in r},
+            {get(r, "secretRef", "name") for r in refs if "secretRef" in r})
+
+
+cm_refs, secret_refs = env_refs(container)
+check(cm_refs == {config_name}, f"Deployment envFrom ConfigMap {sorted(cm_refs)} = {config_name}")
+check(secret_refs == {secret_name}, f"Deployment envFrom Secret {sorted(secret_refs)} = {secret_name} (secret.example.yaml)")
+cfg = {k: str(v) for k, v in (configmap.get("data") or {}).items()}
+cfg.update({e["name"]: str(e["value"]) for e in container.get("env") or [] if "value" in e})
+secret_keys = set((secret.get("stringData") or {}).keys()) | set((secret.get("data") or {}).keys())
+check("DATABASE_URL" in secret_keys and str(get(secret, "stringData", "DATABASE_URL", default="postgres://")).startswith(("postgres://", "postgresql://")),
+      "Secret carries DATABASE_URL (PostgreSQL; the PGlite default is one process only)")
+check("JWT_SECRET" in secret_keys and "JWT_SECRET" not in cfg, "JWT_SECRET is in the Secret (required in production)")
+check("DATABASE_URL" not in cfg, "DATABASE_URL is not in the ConfigMap (it holds a password)")
+check(as_bool(cfg.get("DB_MIGRATE_ON_START", "false")) is False, "DB_MIGRATE_ON_START=false (the Job migrates)")
+check(as_int(cfg.get("PORT"), 3000) == APP_PORT, f"PORT {cfg.get('PORT', '3000 (default)')} = containerPort {APP_PORT}")
+check(cfg.get("HOST", "0.0.0.0") in ("0.0.0.0", "::"), f"HOST listens on all interfaces ({cfg.get('HOST', 'default')})")
+check(cfg.get("NODE_ENV", "production") == "production", "NODE_ENV production")
+
+# Shutdown timing: exactly one of preStop sleep / app delay covers endpoint propagation.
+timeout_ms = as_int(cfg.get("SHUTDOWN_TIMEOUT_MS"), 30000)
+delay_ms = as_int(cfg.get("SHUTDOWN_READY_DELAY_MS"), 5000)
+prestop = get(container, "lifecycle", "preStop", default={}) or {}
+prestop_s = 0
+if "sleep" in prestop:
+    prestop_s = int(get(prestop, "sleep", "seconds", default=0))
+elif "exec" in prestop:
+    sleep_arg = re.search(r"\bsleep\s+(\d+)", " ".join(get(prestop, "exec", "command", default=[])))
+    check(sleep_arg is not None, "preStop exec hook is a `sleep N`")
+    prestop_s = int(sleep_arg.group(1)) if sleep_arg else 0
+grace = pod.get("terminationGracePeriodSeconds", 30)
+check(delay_ms < timeout_ms, f"SHUTDOWN_READY_DELAY_MS {delay_ms} < SHUTDOWN_TIMEOUT_MS {timeout_ms}")
+check(grace > prestop_s + timeout_ms / 1000,
+      f"terminationGracePeriodSeconds {grace} > preStop {prestop_s}s + SHUTDOWN_TIMEOUT_MS {timeout_ms / 1000:g}s")
+check((prestop_s > 0) != (delay_ms > 0),
+      f"exactly one of preStop sleep ({prestop_s}s) and SHUTDOWN_READY_DELAY_MS ({delay_ms} ms) delays shutdown"
+      " (none drops requests during rollouts; both wait twice)")
+
+# Resources: requests for the HPA, heap under the memory limit, pools under max_connections.
+requests_ = get(container, "resources", "requests", default={})
+limits = get(container, "resources", "limits", default={})
+check(requests_.get("cpu") and requests_.get("memory"), f"resource requests set ({requests_})")
+check(limits.get("memory") is not None, f"memory limit set ({limits.get('memory')})")
+workers = workers_of(cfg, "")
+limit_mib = memory_mib(limits.get("memory"))
+need, how = memory_budget(cfg, workers)
+if check(need is not None, "NODE_MAX_OLD_SPACE_MB set (read by the image's CMD)") and limit_mib:
+    check(need <= limit_mib, f"memory {how} <= limit {limits.get('memory')}")
+budget = as_int(os.environ.get("DB_CONNECTION_BUDGET"), 90)
+pool = as_int(cfg.get("DB_POOL_MAX"), 20)
+max_pods = max(get(hpa, "spec", "maxReplicas", default=0), get(deployment, "spec", "replicas", default=0))
+check(max_pods * workers * pool <= budget,
+      f"{max_pods} pods x {workers} worker(s) x DB_POOL_MAX {pool} = {max_pods * workers * pool}"
+      f" connections <= {budget} (DB_CONNECTION_BUDGET)")
+
+# PDB and HPA target the Deployment's pods.
+pdb_selector = get(pdb, "spec", "selector", "matchLabels", default={})
+check(pdb_selector and all(pod_labels.get(k) == v for k, v in pdb_selector.items()), "PDB selector matches the pods")
+min_available = get(pdb, "spec", "minAvailable")
+check(min_available == 1, f"PDB minAvailable 1 ({min_available})")
+check(hpa.get("apiVersion") == "autoscaling/v2", f"HPA apiVersion autoscaling/v2 ({hpa.get('apiVersion')})")
+target = get(hpa, "spec", "scaleTargetRef", default={})
+check(target.get("kind") == "Deployment" and target.get("name") == get(deployment, "metadata", "name"),
+      f"HPA targets Deployment/{get(deployment, 'metadata', 'name')} ({target.get('kind')}/{target.get('name')})")
+min_replicas = get(hpa, "spec", "minReplicas", default=1)
+check(isinstance(min_available, int) and min_replicas > min_available,
+      f"HPA minReplicas {min_replicas} > PDB minAvailable {min_available} (drains can evict)")
+check(any(get(m, "resource", "name") == "cpu" for m in get(hpa, "spec", "metrics", default=[])), "HPA scales on CPU")
+
+# Migration Job: same image and configuration, runs the TypeORM CLI once.
+job_pod = get(job, "spec", "template", "spec", default={})
+job_container = (job_pod.get("containers") or [{}])[0]
+job_cmd = (job_container.get("command") or []) + (job_container.get("args") or [])
+check("migration:run" in job_cmd, "Job runs migration:run")
+data_source = next((a for a in job_cmd if a.endswith("data-source.js")), None)
+check(data_source is not None and os.path.isfile(path(re.sub(r"^dist/(.*)\.js$", r"\1.ts", data_source or ""))),
+      f"Job's data source {data_source} is built from a source file in the repo")
+check(job_container.get("image") == container.get("image"), f"Job image = Deployment image ({container.get('image')})")
+images = [i.get("name") for i in kustomization.get("images") or []]
+check(container.get("image") in images, f"kustomization sets the image {container.get('image')} ({images})")
+check(job_pod.get("restartPolicy") in ("Never", "OnFailure"), f"Job restartPolicy {job_pod.get('restartPolicy')}")
+check(get(job, "spec", "backoffLimit") is not None, "Job has a backoffLimit")
+check(env_refs(job_container) == ({config_name}, {secret_name}), "Job reads the same ConfigMap and Secret")
+hardened("Job", job_pod, job_container)
+if migrate:
+    check(command_text(migrate) == " ".join(job_cmd), "compose migrate command = Job command")
+
+# Render with kustomize when kubectl is installed (offline: it contacts no cluster).
+kubectl = shutil.which("kubectl")
+if kubectl:
+    try:
+        rendered = subprocess.run([kubectl, "kustomize", path("deploy/k8s")], capture_output=True, text=True, timeout=30)
+        check(rendered.returncode == 0,
+              "kubectl kustomize deploy/k8s renders" + ("" if rendered.returncode == 0 else f": {rendered.stderr.strip()[:300]}"))
+    except subprocess.TimeoutExpired:
+        warn("kubectl kustomize timed out; skipped")
+else:
+    print("  skip  kubectl not installed: kustomize rendering not checked")
+
+print()
+if warnings:
+    print(f"validate-deploy: {len(warnings)} warning(s):")
+    for w in warnings:
+        print(f"  - {w}")
+if failures:
+    print(f"validate-deploy: FAILED, {len(failures)} problem(s):")
+    for f in failures:
+        print(f"  - {f}")
+    sys.exit(1)
+print("validate-deploy: OK")
+PYTHON
