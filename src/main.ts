@@ -18,6 +18,9 @@ import {
 
 import { createApp } from './bootstrap';
 
+/** Longer than PostgreSQL's connect retries (DB_CONNECT_RETRIES × 3 s) plus migrations. */
+const STARTUP_TIMEOUT_MS = 5 * 60 * 1000;
+
 /** Exits after pending spans are exported (bounded: an unreachable collector cannot hold the exit). */
 function exitAfterFlush(code: number): void {
   if (tracing === null) {
@@ -75,10 +78,19 @@ async function main(): Promise<void> {
     exitAfterFlush,
   );
 
+  // A start that hangs (a database that never answers, a stuck WebAssembly compile) must
+  // fail visibly for the supervisor, not sit there or exit 0.
+  const startupDeadline = setTimeout(() => {
+    logger.fatal({ timeoutMs: STARTUP_TIMEOUT_MS }, 'Start-up did not finish in time; exiting');
+    logger.flush();
+    process.exit(1);
+  }, STARTUP_TIMEOUT_MS);
+
   const app = await createApp({ config });
   logger = app.get<pino.Logger>(ROOT_LOGGER);
   shutdown = new GracefulShutdown(app, config.shutdown, logger, exitAfterFlush);
   await app.listen(config.http.port, config.http.host);
+  clearTimeout(startupDeadline);
   logger.info(
     {
       port: config.http.port,

@@ -25,12 +25,19 @@ class EmbeddedDataSource extends DataSource {
   }
 
   /**
-   * PGlite's first start (initdb) can take longer than pg's connection timeout; pg's
-   * timer would then drop the half-open connection and leave nothing keeping the process
-   * alive. So the engine is made ready before pg connects to it.
+   * PGlite's first start (initdb, WebAssembly compilation) can take longer than pg's
+   * connection timeout, and pending WebAssembly work does not keep Node's event loop alive
+   * (nodejs/node#36616): under load a booting process (or the migration CLI) could simply
+   * exit 0. So a timer holds the loop open until the engine is ready and connected.
    */
-  waitUntilReady(): Promise<void> {
-    return this.pglite.waitReady;
+  override async initialize(): Promise<this> {
+    const keepAlive = setInterval(() => undefined, 1_000);
+    try {
+      await this.pglite.waitReady;
+      return await super.initialize();
+    } finally {
+      clearInterval(keepAlive);
+    }
   }
 
   override async destroy(): Promise<void> {
@@ -134,9 +141,6 @@ export async function openDataSource(
   config: AppConfig,
 ): Promise<DataSource> {
   try {
-    if (dataSource instanceof EmbeddedDataSource) {
-      await dataSource.waitUntilReady();
-    }
     await dataSource.initialize();
     if (config.database.migrateOnStart) {
       const applied = await runPendingMigrations(

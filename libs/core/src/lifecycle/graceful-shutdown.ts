@@ -111,6 +111,9 @@ export function installProcessHandlers(
     process.on(signal, () => {
       const graceful = shutdown();
       if (graceful === null) {
+        const logger = currentLogger();
+        logger.warn({ signal }, 'Signal received while starting: nothing to drain, exiting');
+        logger.flush();
         exit(0);
         return;
       }
