@@ -1,7 +1,7 @@
 import { VersioningType, type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 
@@ -13,6 +13,7 @@ import {
   connectionCloseWhile,
   corsOptions,
   createHttpLogger,
+  createOpenApiDocument,
   createRootLogger,
   jsonBodyParsers,
   loadConfig,
@@ -67,13 +68,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
 
   if (config.docs.enabled) {
-    const document = new DocumentBuilder()
-      .setTitle('Enterprise backend')
-      .setDescription('Users, catalog and orders. Errors are RFC 9457 problem details.')
-      .setVersion('1')
-      .addBearerAuth()
-      .build();
-    SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, document), {
+    SwaggerModule.setup('docs', app, () => createOpenApiDocument(app), {
       jsonDocumentUrl: 'docs-json',
     });
   }

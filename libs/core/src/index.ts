@@ -10,6 +10,7 @@ export * from './errors/core-error-codes';
 export * from './errors/problem-details';
 export * from './errors/problem-details.filter';
 export * from './http/body-parsing';
+export * from './http/openapi';
 export * from './http/pagination';
 export * from './http/request-id';
 export * from './http/security';

@@ -9,32 +9,73 @@ import {
   Query,
   Res,
 } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 
-import { IdParam, Public, Roles, type Page } from '@app/core';
+import {
+  ApiAuthenticated,
+  ApiIdParam,
+  ApiPageOkResponse,
+  ApiProblems,
+  IdParam,
+  PARAMETER_PROBLEMS,
+  Public,
+  REQUEST_BODY_PROBLEMS,
+  ROLE_PROBLEMS,
+  Roles,
+  responseHeaders,
+  type Page,
+} from '@app/core';
 
+import { CatalogErrorCode } from './catalog.errors';
 import { CatalogService } from './catalog.service';
 import { CreateProductDto } from './dto/create-product.dto';
 import { ListProductsQuery } from './dto/list-products.query';
-import type { ProductResponse } from './dto/product.response';
+import { ProductResponse } from './dto/product.response';
 import { UpdateProductDto } from './dto/update-product.dto';
 
+@ApiTags('Catalog')
 @Controller('products')
 export class CatalogController {
   constructor(private readonly catalog: CatalogService) {}
 
+  @ApiOperation({
+    operationId: 'listProducts',
+    summary: 'List products',
+    description: 'Public. Newest first; `q` filters on name or SKU.',
+  })
+  @ApiPageOkResponse(ProductResponse, 'ProductPage', 'A page of products, newest first.')
+  @ApiProblems(PARAMETER_PROBLEMS)
   @Public()
   @Get()
   list(@Query() query: ListProductsQuery): Promise<Page<ProductResponse>> {
     return this.catalog.list(query);
   }
 
+  @ApiOperation({ operationId: 'getProduct', summary: 'Get a product', description: 'Public.' })
+  @ApiIdParam('The product.')
+  @ApiOkResponse({ type: ProductResponse, description: 'The product.' })
+  @ApiProblems(PARAMETER_PROBLEMS, { 404: [CatalogErrorCode.PRODUCT_NOT_FOUND] })
   @Public()
   @Get(':id')
   get(@IdParam() id: string): Promise<ProductResponse> {
     return this.catalog.get(id);
   }
 
+  @ApiOperation({
+    operationId: 'createProduct',
+    summary: 'Create a product',
+    description: 'Admins only.',
+  })
+  @ApiCreatedResponse({
+    type: ProductResponse,
+    description: 'The new product; `Location` is its path.',
+    headers: responseHeaders('Location'),
+  })
+  @ApiProblems(REQUEST_BODY_PROBLEMS, ROLE_PROBLEMS, {
+    409: [CatalogErrorCode.PRODUCT_SKU_TAKEN],
+  })
+  @ApiAuthenticated()
   @Roles('admin')
   @Post()
   @HttpCode(HttpStatus.CREATED)
@@ -47,6 +88,19 @@ export class CatalogController {
     return product;
   }
 
+  @ApiOperation({
+    operationId: 'updateProduct',
+    summary: 'Update a product',
+    description:
+      'Admins only. Sets the given fields; `stock` is the new level, not a delta. An empty ' +
+      'body is a 400.',
+  })
+  @ApiIdParam('The product.')
+  @ApiOkResponse({ type: ProductResponse, description: 'The updated product.' })
+  @ApiProblems(REQUEST_BODY_PROBLEMS, ROLE_PROBLEMS, {
+    404: [CatalogErrorCode.PRODUCT_NOT_FOUND],
+  })
+  @ApiAuthenticated()
   @Roles('admin')
   @Patch(':id')
   update(@IdParam() id: string, @Body() dto: UpdateProductDto): Promise<ProductResponse> {

@@ -10,16 +10,50 @@ import {
   Query,
   Res,
 } from '@nestjs/common';
+import {
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
 
-import { CurrentUser, IdParam, Roles, type AuthenticatedUser, type Page } from '@app/core';
+import {
+  ApiAuthenticated,
+  ApiIdParam,
+  ApiPageOkResponse,
+  ApiProblems,
+  CurrentUser,
+  IdParam,
+  PARAMETER_PROBLEMS,
+  REQUEST_BODY_PROBLEMS,
+  ROLE_PROBLEMS,
+  Roles,
+  responseHeaders,
+  type AuthenticatedUser,
+  type Page,
+} from '@app/core';
 
-import { ChangeStatusDto } from './dto/change-status.dto';
+import { ChangeStatusDto, ORDER_STATUS_MACHINE } from './dto/change-status.dto';
 import { ListOrdersQuery } from './dto/list-orders.query';
-import type { OrderResponse } from './dto/order.response';
+import { OrderResponse } from './dto/order.response';
 import { PlaceOrderDto } from './dto/place-order.dto';
 import { IdempotencyKey } from './idempotency-key.decorator';
+import { OrdersErrorCode } from './orders.errors';
 import { OrdersService } from './orders.service';
+
+/**
+ * Codes raised on this module's routes by code it does not own (it may not import their
+ * tables): CatalogService.reserve() and the service-local filter check.
+ * `npm run openapi` fails if one of them is not a real code.
+ */
+const RESERVATION_CODES = {
+  unknownProduct: 'ORDER_UNKNOWN_PRODUCT',
+  insufficientStock: 'ORDER_INSUFFICIENT_STOCK',
+  currencyMismatch: 'ORDER_CURRENCY_MISMATCH',
+} as const;
+const FILTER_FORBIDDEN = 'ORDER_FILTER_FORBIDDEN';
 
 /** `"3"`, `W/"3"` or `3` → 3; anything else can never match (412). */
 function parseIfMatch(header: string | undefined): number | undefined {
@@ -32,10 +66,42 @@ function parseIfMatch(header: string | undefined): number | undefined {
 
 const etag = (order: OrderResponse): string => `"${String(order.version)}"`;
 
+@ApiTags('Orders')
+@ApiAuthenticated()
 @Controller('orders')
 export class OrdersController {
   constructor(private readonly orders: OrdersService) {}
 
+  @ApiOperation({
+    operationId: 'placeOrder',
+    summary: 'Place an order',
+    description:
+      'Reserves stock for every line or for none and copies the current prices. Send an ' +
+      '`Idempotency-Key` to retry safely: the same key with the same body returns the first ' +
+      'response (same order, same status, `Idempotent-Replayed: true`) and creates nothing; ' +
+      'with a different body it is a 422; while the first request is still running, a 409. ' +
+      'Keys are scoped to the caller, remembered for at least 24 hours, and only for ' +
+      'successful placements (a failed request can be retried with the same key).',
+  })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: '1 to 255 printable ASCII characters (400 naming `Idempotency-Key` otherwise).',
+    schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x20-\\x7e]{1,255}$' },
+  })
+  @ApiCreatedResponse({
+    type: OrderResponse,
+    description: 'The order, `pending`; or, for a replayed `Idempotency-Key`, the first response.',
+    headers: responseHeaders('Location', 'ETag', 'Idempotent-Replayed'),
+  })
+  @ApiProblems(REQUEST_BODY_PROBLEMS, {
+    409: [RESERVATION_CODES.insufficientStock, OrdersErrorCode.IDEMPOTENCY_KEY_IN_FLIGHT],
+    422: [
+      RESERVATION_CODES.unknownProduct,
+      RESERVATION_CODES.currencyMismatch,
+      OrdersErrorCode.IDEMPOTENCY_KEY_REUSED,
+    ],
+  })
   @Post()
   @HttpCode(HttpStatus.CREATED)
   async place(
@@ -55,6 +121,13 @@ export class OrdersController {
     return result.order;
   }
 
+  @ApiOperation({
+    operationId: 'listOrders',
+    summary: 'List orders',
+    description: "The caller's own orders; admins see everyone's and may filter by `userId`.",
+  })
+  @ApiPageOkResponse(OrderResponse, 'OrderPage', 'A page of orders, newest first.')
+  @ApiProblems(PARAMETER_PROBLEMS, { 403: [FILTER_FORBIDDEN] })
   @Get()
   list(
     @CurrentUser() user: AuthenticatedUser,
@@ -63,6 +136,18 @@ export class OrdersController {
     return this.orders.list(user, query);
   }
 
+  @ApiOperation({
+    operationId: 'getOrder',
+    summary: 'Get an order',
+    description: 'The owner or an admin; 404 for anyone else.',
+  })
+  @ApiIdParam('The order.')
+  @ApiOkResponse({
+    type: OrderResponse,
+    description: 'The order; `ETag` is its version.',
+    headers: responseHeaders('ETag'),
+  })
+  @ApiProblems(PARAMETER_PROBLEMS, { 404: [OrdersErrorCode.ORDER_NOT_FOUND] })
   @Get(':id')
   async get(
     @IdParam() id: string,
@@ -74,6 +159,23 @@ export class OrdersController {
     return order;
   }
 
+  @ApiOperation({
+    operationId: 'cancelOrder',
+    summary: 'Cancel an order',
+    description:
+      'The owner or an admin (404 for anyone else). Only `pending` and `paid` orders can be ' +
+      `cancelled (409 \`ORDER_ILLEGAL_TRANSITION\` otherwise); the stock goes back to the catalog.\n\n${ORDER_STATUS_MACHINE}`,
+  })
+  @ApiIdParam('The order.')
+  @ApiOkResponse({
+    type: OrderResponse,
+    description: 'The cancelled order.',
+    headers: responseHeaders('ETag'),
+  })
+  @ApiProblems(PARAMETER_PROBLEMS, {
+    404: [OrdersErrorCode.ORDER_NOT_FOUND],
+    409: [OrdersErrorCode.ORDER_ILLEGAL_TRANSITION],
+  })
   @Post(':id/cancel')
   @HttpCode(HttpStatus.OK)
   async cancel(
@@ -86,6 +188,34 @@ export class OrdersController {
     return order;
   }
 
+  @ApiOperation({
+    operationId: 'changeOrderStatus',
+    summary: "Change an order's status",
+    description:
+      'Admins only. The transition must be allowed by the status machine (409 ' +
+      '`ORDER_ILLEGAL_TRANSITION` otherwise); cancelling gives the stock back. With ' +
+      '`If-Match`, the change happens only if the order is still at that version (412 ' +
+      '`ORDER_VERSION_MISMATCH` otherwise); without it, the transition is still checked ' +
+      `atomically against the current status.\n\n${ORDER_STATUS_MACHINE}`,
+  })
+  @ApiIdParam('The order.')
+  @ApiHeader({
+    name: 'If-Match',
+    required: false,
+    description:
+      'The `ETag` the change is based on: `"3"`, `W/"3"` or `3`. Any other value never matches (412).',
+    schema: { type: 'string', maxLength: 16, pattern: '^(W/)?"?[0-9]{1,9}"?$' },
+  })
+  @ApiOkResponse({
+    type: OrderResponse,
+    description: 'The order in its new status.',
+    headers: responseHeaders('ETag'),
+  })
+  @ApiProblems(REQUEST_BODY_PROBLEMS, ROLE_PROBLEMS, {
+    404: [OrdersErrorCode.ORDER_NOT_FOUND],
+    409: [OrdersErrorCode.ORDER_ILLEGAL_TRANSITION],
+    412: [OrdersErrorCode.ORDER_VERSION_MISMATCH],
+  })
   @Roles('admin')
   @Patch(':id/status')
   async changeStatus(

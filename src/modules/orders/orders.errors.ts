@@ -1,5 +1,6 @@
 import {
   ConflictError,
+  ForbiddenError,
   NotFoundError,
   PreconditionFailedError,
   UnprocessableError,
@@ -13,6 +14,7 @@ export const OrdersErrorCode = {
   ORDER_VERSION_MISMATCH: 'ORDER_VERSION_MISMATCH',
   IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
   IDEMPOTENCY_KEY_IN_FLIGHT: 'IDEMPOTENCY_KEY_IN_FLIGHT',
+  ORDER_FILTER_FORBIDDEN: 'ORDER_FILTER_FORBIDDEN',
 } as const;
 
 export class OrderNotFoundError extends NotFoundError {
@@ -47,5 +49,12 @@ export class IdempotencyKeyInFlightError extends ConflictError {
   readonly code = OrdersErrorCode.IDEMPOTENCY_KEY_IN_FLIGHT;
   constructor() {
     super('A request with this Idempotency-Key is still being processed; retry shortly');
+  }
+}
+
+export class OtherUsersOrdersError extends ForbiddenError {
+  readonly code = OrdersErrorCode.ORDER_FILTER_FORBIDDEN;
+  constructor() {
+    super('Only admins may list other users’ orders');
   }
 }

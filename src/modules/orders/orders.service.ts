@@ -7,7 +7,6 @@ import type { Counter } from 'prom-client';
 import {
   AppConfig,
   AppError,
-  ForbiddenError,
   MetricsService,
   TransactionRunner,
   decodeCursor,
@@ -26,6 +25,7 @@ import {
   IdempotencyKeyReusedError,
   IllegalTransitionError,
   OrderNotFoundError,
+  OtherUsersOrdersError,
   VersionMismatchError,
 } from './orders.errors';
 import { OrdersRepository } from './orders.repository';
@@ -36,13 +36,6 @@ export interface PlacementResult {
   readonly order: OrderResponse;
   /** True when an Idempotency-Key retry got the first response back. */
   readonly replayed: boolean;
-}
-
-class OtherUsersOrdersError extends ForbiddenError {
-  readonly code = 'ORDER_FILTER_FORBIDDEN';
-  constructor() {
-    super('Only admins may list other users’ orders');
-  }
 }
 
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;

@@ -1,4 +1,5 @@
 import { Controller, HttpCode, Logger, Post, Query } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 
@@ -28,6 +29,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * Failure drills for process-level tests and game days. Only mounted with
  * FAULT_INJECTION=true, which the config refuses in production.
  */
+@ApiExcludeController()
 @Public()
 @Controller('_faults')
 export class FaultsController {

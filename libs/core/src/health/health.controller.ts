@@ -9,8 +9,15 @@ import {
 } from '@nestjs/terminus';
 import { ServiceUnavailableException } from '@nestjs/common';
 import { SkipThrottle } from '@nestjs/throttler';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
 
+import { ApiInternalErrorProblem, HealthCheckResultSchema, responseHeaders } from '../http/openapi';
 import { LifecycleService } from '../lifecycle/lifecycle.service';
 import { Public } from '../security/public.decorator';
 import { RedisHealthIndicator } from './redis.health';
@@ -18,6 +25,7 @@ import { RedisHealthIndicator } from './redis.health';
 /** How long a probe waits for a dependency before calling it down. */
 const PROBE_TIMEOUT_MS = 1_500;
 
+@ApiTags('Operations')
 @Public()
 @SkipThrottle()
 @Controller({ version: VERSION_NEUTRAL })
@@ -34,13 +42,37 @@ export class HealthController {
   ) {}
 
   /** Liveness: the process can serve. No dependency checks, so an outage never restarts it. */
+  @ApiOperation({
+    operationId: 'getHealth',
+    summary: 'Liveness',
+    description:
+      'Answers 200 while the process can serve. Checks no dependency, so a database outage ' +
+      'never gets the process restarted.',
+  })
+  @ApiOkResponse({ type: HealthCheckResultSchema, description: 'The process is alive.' })
+  @ApiInternalErrorProblem()
   @Get('health')
-  @HealthCheck()
+  // Terminus' own documentation would add a 503 that liveness never answers.
+  @HealthCheck({ noCache: true, swaggerDocumentation: false })
   live(): Promise<HealthCheckResult> {
     return this.health.check([]);
   }
 
   /** Readiness: dependencies answer and the process is not shutting down. */
+  @ApiOperation({
+    operationId: 'getReadiness',
+    summary: 'Readiness',
+    description:
+      'Answers 200 when the database (and Redis, when configured) answers, 503 otherwise and ' +
+      "from the moment shutdown begins. Both carry Terminus' body as `application/json`.",
+  })
+  @ApiOkResponse({ type: HealthCheckResultSchema, description: 'Ready to take traffic.' })
+  @ApiServiceUnavailableResponse({
+    type: HealthCheckResultSchema,
+    description: 'Not ready: a dependency is down, or the process is shutting down.',
+    headers: responseHeaders('Retry-After'),
+  })
+  @ApiInternalErrorProblem()
   @Get('ready')
   async ready(@Res({ passthrough: true }) res: Response): Promise<HealthCheckResult> {
     const checks: HealthIndicatorFunction[] = [

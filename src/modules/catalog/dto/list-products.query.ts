@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsOptional, IsString, Length } from 'class-validator';
 
@@ -5,6 +6,14 @@ import { PageQueryDto } from '@app/core';
 
 export class ListProductsQuery extends PageQueryDto {
   /** Case-insensitive "contains" on name or SKU. */
+  @ApiProperty({
+    type: String,
+    required: false,
+    minLength: 1,
+    maxLength: 100,
+    description: 'Case-insensitive "contains" on name or SKU (trimmed).',
+    example: 'mug',
+  })
   @IsOptional()
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @IsString()

@@ -1,14 +1,34 @@
-import type { ProductEntity } from '../product.entity';
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 
-export interface ProductResponse {
-  readonly id: string;
-  readonly sku: string;
-  readonly name: string;
-  readonly priceCents: number;
-  readonly currency: string;
-  readonly stock: number;
-  readonly createdAt: string;
-  readonly updatedAt: string;
+import type { ProductEntity } from '../product.entity';
+import { ApiCurrency, ApiPriceCents, ApiProductName, ApiSku, ApiStock } from './product-fields';
+
+/** The response shape; a class only so that the OpenAPI document can describe it. */
+@ApiSchema({ name: 'Product', description: 'A product of the catalog.' })
+export class ProductResponse {
+  @ApiProperty({ format: 'uuid', maxLength: 36, example: '0190c4b2-6c1e-7d2a-9a53-3f0c5e4b8a11' })
+  readonly id!: string;
+
+  @ApiSku()
+  readonly sku!: string;
+
+  @ApiProductName()
+  readonly name!: string;
+
+  @ApiPriceCents()
+  readonly priceCents!: number;
+
+  @ApiCurrency()
+  readonly currency!: string;
+
+  @ApiStock()
+  readonly stock!: number;
+
+  @ApiProperty({ format: 'date-time', maxLength: 24, example: '2026-01-31T12:00:00.000Z' })
+  readonly createdAt!: string;
+
+  @ApiProperty({ format: 'date-time', maxLength: 24, example: '2026-01-31T12:00:00.000Z' })
+  readonly updatedAt!: string;
 }
 
 export function toProductResponse(product: ProductEntity): ProductResponse {

@@ -1,13 +1,40 @@
-import type { UserEntity } from '../user.entity';
-import type { UserRole } from '../user-role';
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 
-export interface UserResponse {
-  readonly id: string;
-  readonly email: string;
-  readonly name: string;
-  readonly role: UserRole;
-  readonly createdAt: string;
-  readonly updatedAt: string;
+import type { UserEntity } from '../user.entity';
+import { USER_ROLES, type UserRole } from '../user-role';
+
+/** The response shape; a class only so that the OpenAPI document can describe it. */
+@ApiSchema({ name: 'User', description: 'An account. Never carries the password hash or tokens.' })
+export class UserResponse {
+  @ApiProperty({ format: 'uuid', maxLength: 36, example: '0190c4b2-6c1e-7d2a-9a53-3f0c5e4b8a11' })
+  readonly id!: string;
+
+  @ApiProperty({
+    format: 'email',
+    maxLength: 255,
+    description: 'Stored trimmed and lower-cased.',
+    example: 'ada@example.com',
+  })
+  readonly email!: string;
+
+  @ApiProperty({ minLength: 1, maxLength: 100, example: 'Ada Lovelace' })
+  readonly name!: string;
+
+  @ApiProperty({
+    enum: USER_ROLES,
+    enumName: 'UserRole',
+    enumSchema: { description: 'What an account may do: `customer` or `admin`.' },
+    description:
+      'Registration creates `customer`s; admins are made by another admin or the seed command.',
+    example: 'customer',
+  })
+  readonly role!: UserRole;
+
+  @ApiProperty({ format: 'date-time', maxLength: 24, example: '2026-01-31T12:00:00.000Z' })
+  readonly createdAt!: string;
+
+  @ApiProperty({ format: 'date-time', maxLength: 24, example: '2026-01-31T12:00:00.000Z' })
+  readonly updatedAt!: string;
 }
 
 /** Whitelists what leaves the service: never the hash or revocation internals. */
