@@ -24,11 +24,15 @@ function primaryKeyName(table) {
 function names(options) {
   const name = strings.dasherize(options.name);
   if (!/^[a-z][a-z0-9-]*$/.test(name)) {
-    throw new SchematicsException(`"${options.name}" is not a valid module name (kebab-case letters and digits)`);
+    throw new SchematicsException(
+      `"${options.name}" is not a valid module name (kebab-case letters and digits)`,
+    );
   }
   const singular = strings.dasherize(options.singular || name.replace(/s$/, ''));
   if (singular === name) {
-    throw new SchematicsException(`Give the singular form with --singular (name "${name}" does not end in s)`);
+    throw new SchematicsException(
+      `Give the singular form with --singular (name "${name}" does not end in s)`,
+    );
   }
   const table = strings.underscore(name);
   return {
@@ -62,5 +66,8 @@ function declareInAppModule(values) {
 
 exports.domainModule = (options) => {
   const values = names(options);
-  return chain([mergeWith(apply(url('./files'), [applyTemplates(values), move('/')])), declareInAppModule(values)]);
+  return chain([
+    mergeWith(apply(url('./files'), [applyTemplates(values), move('/')])),
+    declareInAppModule(values),
+  ]);
 };
