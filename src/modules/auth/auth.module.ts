@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, randomBytes } from 'node:crypto';
 
 import { Logger, Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
@@ -34,7 +34,9 @@ function jwtSecret(config: AppConfig): string {
     JwtModule.registerAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({
-        secret: jwtSecret(config),
+        // A KeyObject, not a string: jsonwebtoken otherwise tries (and fails) to parse the
+        // string as a PEM key on every sign and verify, ~1 ms per request (docs/PERFORMANCE.md).
+        secret: createSecretKey(Buffer.from(jwtSecret(config), 'utf8')),
         signOptions: { algorithm: 'HS256' },
         verifyOptions: { algorithms: ['HS256'] },
       }),

@@ -28,10 +28,14 @@ export class OrdersRepository {
     @InjectRepository(OrderItemEntity) private readonly items: Repository<OrderItemEntity>,
   ) {}
 
-  /** The order and its items, in the caller's transaction (with the stock it reserved). */
+  /**
+   * The order and its items, in the caller's transaction (with the stock it reserved).
+   * The saved entity already carries what the database generated (ids, timestamps,
+   * version): no re-read while the product rows are still locked.
+   */
   async insert(tx: Transaction, order: NewOrder): Promise<OrderEntity> {
     const repo = tx.manager.getRepository(OrderEntity);
-    const saved = await repo.save(
+    return repo.save(
       repo.create({
         userId: order.userId,
         status: 'pending',
@@ -40,7 +44,6 @@ export class OrdersRepository {
         items: order.lines.map((line, position) => ({ ...line, position })),
       }),
     );
-    return this.requireWithItems(tx, saved.id);
   }
 
   /** Ownership-scoped read: another user's order is simply not found. */
