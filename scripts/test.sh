@@ -10,7 +10,16 @@ echo "== lint"; npm run --silent lint
 echo "== architecture"; npm run --silent lint:arch
 echo "== format"; npm run --silent format:check
 echo "== build (process suites run the built server)"; npm run --silent build
-echo "== jest"
 # PGlite's CommonJS build uses dynamic import(): Jest needs VM modules for it.
-NODE_OPTIONS="--experimental-vm-modules ${NODE_OPTIONS:-}" TZ=UTC \
+export NODE_OPTIONS="--experimental-vm-modules ${NODE_OPTIONS:-}" TZ=UTC
+if [ "$#" -gt 0 ]; then
+  echo "== jest $*"
   npx jest --maxWorkers=2 "$@"
+else
+  echo "== jest: unit and e2e (two workers)"
+  npx jest --selectProjects unit e2e --maxWorkers=2
+  # One at a time: these time real processes (drains, deadlines, respawns) and must not
+  # compete with the e2e suites for the two cores.
+  echo "== jest: process (built server as a child process, one suite at a time)"
+  npx jest --selectProjects process --runInBand
+fi
