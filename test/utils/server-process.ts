@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,12 @@ import type { LogLine } from './log-capture';
  */
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
-export const SERVER_ENTRY = join(REPO_ROOT, 'dist', 'src', 'main.js');
+/**
+ * The built server. PROCESS_SPEC_SERVER_ENTRY points the suites at another build (a copy of
+ * dist/ with a deliberate bug, to check that a test can fail); never needed otherwise.
+ */
+export const SERVER_ENTRY =
+  process.env.PROCESS_SPEC_SERVER_ENTRY ?? join(REPO_ROOT, 'dist', 'src', 'main.js');
 export const LOOPBACK = '127.0.0.1';
 
 export type ServerEnv = Readonly<Record<string, string | undefined>>;
@@ -52,6 +57,17 @@ export interface SpawnOptions {
 export interface StartOptions extends SpawnOptions {
   /** How long boot (Listening, then /ready 200) may take; PGlite initdb is slow on a loaded machine. */
   readonly timeoutMs?: number;
+  /**
+   * How many `Listening` lines to wait for before polling /ready: 1 (default) for a single
+   * process, CLUSTER_WORKERS for a cluster (every worker logs its own).
+   */
+  readonly listening?: number;
+}
+
+/** A cluster worker as the primary announced it (`Worker started`). */
+export interface WorkerInfo {
+  readonly workerId: number;
+  readonly pid: number;
 }
 
 interface LogWaiter {
@@ -194,7 +210,11 @@ export class ServerProcess {
     for (let attempt = 1; ; attempt += 1) {
       const server = await ServerProcess.spawn(options);
       try {
-        await server.waitForLog((l) => l.msg === 'Listening', timeoutMs);
+        await server.waitForLogCount(
+          (l) => l.msg === 'Listening',
+          options.listening ?? 1,
+          timeoutMs,
+        );
       } catch (error: unknown) {
         const portTaken = server.output().includes('EADDRINUSE');
         await server.stop();
@@ -225,12 +245,80 @@ export class ServerProcess {
     return at;
   }
 
-  /** SIGKILLs the process if still running and waits for it to be gone. */
+  /**
+   * SIGKILLs the process if still running and waits for it to be gone; then SIGKILLs any
+   * cluster worker it forked that outlived it (by pid, only if that pid still runs the
+   * server entry). Workers exit on their own when the primary's IPC channel closes; this
+   * is the belt to that pair of braces.
+   */
   async stop(): Promise<void> {
     if (this.isRunning) {
       this.child.kill('SIGKILL');
     }
     await within(this.exited, 15_000, `pid ${this.pid} did not die after SIGKILL`);
+    for (const { pid } of this.workers()) {
+      if (isServerProcess(pid)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+    }
+  }
+
+  /**
+   * Every worker the cluster primary forked so far, in order (`Worker started` lines; the
+   * line's own `pid` field is the worker's, written after pino's base `pid`).
+   */
+  workers(): WorkerInfo[] {
+    return this.logs
+      .filter((l) => l.msg === 'Worker started')
+      .map((l) => ({ workerId: Number(l.workerId), pid: Number(l.pid) }));
+  }
+
+  /** Workers started and not yet reported dead or stopped by the primary. */
+  liveWorkers(): WorkerInfo[] {
+    const gone = new Set(
+      this.logs
+        .filter((l) => l.msg === 'Worker died unexpectedly' || l.msg === 'Worker stopped')
+        .map((l) => Number(l.workerId)),
+    );
+    return this.workers().filter((w) => !gone.has(w.workerId));
+  }
+
+  /** Log lines that match, so far. */
+  logsMatching(predicate: (line: LogLine) => boolean): LogLine[] {
+    return this.logs.filter(predicate);
+  }
+
+  /** Resolves with the matching lines once there are `count` of them; fails fast if the process exits. */
+  async waitForLogCount(
+    predicate: (line: LogLine) => boolean,
+    count: number,
+    timeoutMs = 30_000,
+  ): Promise<LogLine[]> {
+    const deadline = performance.now() + timeoutMs;
+    const maxPolls = Math.ceil(timeoutMs / 20) + 1;
+    let matching: LogLine[] = [];
+    for (let poll = 0; poll < maxPolls; poll += 1) {
+      matching = this.logs.filter(predicate);
+      if (matching.length >= count) {
+        return matching;
+      }
+      if (this.exit !== null) {
+        throw new Error(
+          `Server exited (${describeExit(this.exit)}) after ${matching.length} of ${count} matching log lines\n${this.tail()}`,
+        );
+      }
+      if (performance.now() > deadline) {
+        break;
+      }
+      await sleep(20);
+    }
+    throw new Error(
+      `Only ${matching.length} of ${count} matching log lines within ${timeoutMs} ms\n${this.tail()}`,
+    );
   }
 
   /** The first log line (already seen or to come) that matches. */
@@ -349,6 +437,43 @@ function describeExit(exit: ProcessExit): string {
   return `code ${String(exit.code)}, signal ${String(exit.signal)}`;
 }
 
+/** The pid is alive (signal 0 reaches it). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error: unknown) {
+    return errorCode(error) === 'EPERM';
+  }
+}
+
+/** The pid is alive and runs the built server (Linux /proc; guards against a reused pid). */
+function isServerProcess(pid: number): boolean {
+  if (pid <= 0 || !isAlive(pid)) {
+    return false;
+  }
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(SERVER_ENTRY);
+  } catch {
+    return false;
+  }
+}
+
+/** Waits (bounded, polling every 20 ms) until `condition` holds. */
+export async function eventually(
+  condition: () => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const until = performance.now() + timeoutMs;
+  for (let poll = 0; !condition(); poll += 1) {
+    if (performance.now() > until || poll > timeoutMs / 20 + 1) {
+      throw new Error(`Timed out waiting for ${what} (${timeoutMs} ms)`);
+    }
+    await sleep(20);
+  }
+}
+
 /** SIGKILLs every child still running and removes the temp dirs this helper made. */
 export async function stopAllServers(): Promise<void> {
   await Promise.all([...running].map((s) => s.stop()));
@@ -371,6 +496,9 @@ export interface HttpResponse {
 
 export interface RequestOptions {
   readonly method?: 'GET' | 'POST';
+  /** Sent as JSON (`content-type: application/json`); a POST without one sends no body. */
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
   /** `false` (default): a new connection, closed after the response. */
   readonly agent?: http.Agent | false;
   /** Socket inactivity after which the request fails with CLIENT_TIMEOUT. */
@@ -382,6 +510,14 @@ export function httpRequest(
   path: string,
   options: RequestOptions = {},
 ): Promise<HttpResponse> {
+  const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+  const headers: Record<string, string> = { ...options.headers };
+  if (payload !== undefined) {
+    headers['content-type'] = 'application/json';
+    headers['content-length'] = String(Buffer.byteLength(payload));
+  } else if (options.method === 'POST') {
+    headers['content-length'] = '0';
+  }
   return new Promise((resolveResponse, reject) => {
     const req = http.request(
       {
@@ -390,7 +526,7 @@ export function httpRequest(
         path,
         method: options.method ?? 'GET',
         agent: options.agent ?? false,
-        headers: options.method === 'POST' ? { 'content-length': '0' } : {},
+        headers,
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -410,7 +546,7 @@ export function httpRequest(
       req.destroy(Object.assign(new Error(`no response from ${path}`), { code: 'CLIENT_TIMEOUT' }));
     });
     req.once('error', reject);
-    req.end();
+    req.end(payload);
   });
 }
 
@@ -438,4 +574,152 @@ export const CONNECTION_ERRORS: ReadonlySet<string> = new Set([
 
 export function parseJson(body: string): unknown {
   return JSON.parse(body);
+}
+
+// ---------------------------------------------------------------------------------------
+// Load: client loops with bounded count and time, every outcome recorded
+
+export interface LoadOutcome {
+  readonly client: number;
+  readonly path: string;
+  /** performance.now() when the request was sent, and when it settled. */
+  readonly sentAt: number;
+  readonly doneAt: number;
+  readonly status?: number;
+  readonly error?: string;
+  readonly connection?: string;
+}
+
+export interface LoadOptions {
+  readonly port: number;
+  readonly clients: number;
+  /** Client i sends paths[(i + n) % paths.length] as its n-th request. */
+  readonly paths: ReadonlyArray<{ readonly path: string; readonly method?: 'GET' | 'POST' }>;
+  /** Each client on its own keep-alive agent (one socket), or a new connection per request. */
+  readonly keepAlive: boolean;
+  /** A client stops at its first error (a closing server), or keeps going (a crashed worker). */
+  readonly stopOnError: boolean;
+  /** Pause between two requests of one client. */
+  readonly pauseMs?: number;
+  readonly requestTimeoutMs?: number;
+  /** Hard bounds of the whole run, whatever happens. */
+  readonly maxRequestsPerClient: number;
+  readonly maxMs: number;
+}
+
+export interface Load {
+  readonly outcomes: LoadOutcome[];
+  /** Stops every client after its current request and waits for them (bounded). */
+  stop(): Promise<LoadOutcome[]>;
+  /** Resolves when every client has ended on its own (errors, bounds). */
+  readonly done: Promise<void>;
+}
+
+export const isOk = (o: LoadOutcome): boolean =>
+  o.status !== undefined && o.status >= 200 && o.status < 300;
+
+export function startLoad(options: LoadOptions): Load {
+  const outcomes: LoadOutcome[] = [];
+  let stopped = false;
+  const agents: http.Agent[] = [];
+  const until = performance.now() + options.maxMs;
+  const client = async (index: number): Promise<void> => {
+    const agent = options.keepAlive ? new http.Agent({ keepAlive: true, maxSockets: 1 }) : false;
+    if (agent !== false) {
+      agents.push(agent);
+    }
+    for (
+      let n = 0;
+      n < options.maxRequestsPerClient && !stopped && performance.now() < until;
+      n += 1
+    ) {
+      const { path, method } = options.paths[(index + n) % options.paths.length]!;
+      const sentAt = performance.now();
+      try {
+        const res = await httpRequest(options.port, path, {
+          method: method ?? 'GET',
+          agent,
+          timeoutMs: options.requestTimeoutMs ?? 10_000,
+        });
+        outcomes.push({
+          client: index,
+          path,
+          sentAt,
+          doneAt: performance.now(),
+          status: res.status,
+          connection: res.headers.connection,
+        });
+      } catch (error: unknown) {
+        outcomes.push({
+          client: index,
+          path,
+          sentAt,
+          doneAt: performance.now(),
+          error: errorCode(error),
+        });
+        if (options.stopOnError) {
+          return;
+        }
+      }
+      if (options.pauseMs !== undefined && options.pauseMs > 0) {
+        await sleep(options.pauseMs);
+      }
+    }
+  };
+  const done = Promise.all(Array.from({ length: options.clients }, (_, i) => client(i))).then(
+    () => undefined,
+  );
+  return {
+    outcomes,
+    done,
+    stop: async () => {
+      stopped = true;
+      try {
+        await within(
+          done,
+          (options.requestTimeoutMs ?? 10_000) + 5_000,
+          'load clients did not stop',
+        );
+      } finally {
+        for (const agent of agents) {
+          agent.destroy();
+        }
+      }
+      return outcomes;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Prometheus text format
+
+/**
+ * The value of one sample of `/metrics` text: `name` with exactly these labels (all of
+ * them, in any order); `undefined` when absent.
+ */
+export function metricValue(
+  body: string,
+  name: string,
+  labels: Readonly<Record<string, string>> = {},
+): number | undefined {
+  const wanted = Object.entries(labels);
+  for (const line of body.split('\n')) {
+    if (line.startsWith('#')) {
+      continue;
+    }
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
+    if (match === null || match[1] !== name) {
+      continue;
+    }
+    const found = new Map(
+      [...(match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((m) => [
+        m[1]!,
+        m[2]!,
+      ]),
+    );
+    if (found.size === wanted.length && wanted.every(([k, v]) => found.get(k) === v)) {
+      return Number(match[3]);
+    }
+  }
+  return undefined;
 }

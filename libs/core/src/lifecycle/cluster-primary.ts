@@ -110,6 +110,22 @@ export function runPrimary(options: PrimaryOptions): void {
     }, delayMs);
   });
 
+  /**
+   * The asking worker may have died while the aggregate was built: a send on its closed
+   * channel must not become an 'error' event nobody listens to (an uncaught exception that
+   * would take the whole instance down).
+   */
+  const reply = (worker: Worker, message: Record<string, unknown>): void => {
+    if (!worker.isConnected()) {
+      return;
+    }
+    worker.send(message, (error: Error | null) => {
+      if (error !== null) {
+        logger.debug({ workerId: worker.id, err: error }, 'Metrics reply not delivered');
+      }
+    });
+  };
+
   cluster.on('message', (worker, message: unknown) => {
     const m = message as { type?: unknown; id?: unknown };
     if (m.type !== METRICS_IPC.request) {
@@ -117,14 +133,16 @@ export function runPrimary(options: PrimaryOptions): void {
     }
     aggregator
       .clusterMetrics()
-      .then((body) => worker.send({ type: METRICS_IPC.response, id: m.id, body }))
-      .catch((error: unknown) =>
-        worker.send({
+      .then((body) => {
+        reply(worker, { type: METRICS_IPC.response, id: m.id, body });
+      })
+      .catch((error: unknown) => {
+        reply(worker, {
           type: METRICS_IPC.response,
           id: m.id,
           error: error instanceof Error ? error.message : 'failed',
-        }),
-      );
+        });
+      });
   });
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -21,6 +21,14 @@ export const METRICS_IPC = {
 } as const;
 const IPC_TIMEOUT_MS = 2_000;
 
+// prom-client answers the primary's aggregation requests only in a process that has
+// constructed an AggregatorRegistry (prometheus/client_js#747): without one a worker never
+// replies and every cluster scrape times out. Constructed as this module loads, so a worker
+// still booting replies too (with what it has) instead of stalling every scrape.
+if (cluster.isWorker) {
+  new AggregatorRegistry();
+}
+
 interface PoolStats {
   readonly totalCount: number;
   readonly idleCount: number;
