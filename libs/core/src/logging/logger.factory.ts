@@ -73,13 +73,16 @@ export function createHttpLogger(logger: Logger): HttpLogger {
     quietReqLogger: true,
     customAttributeKeys: { reqId: 'requestId' },
     customLogLevel: (req, res, error) => {
+      const operational = OPERATIONAL_PATHS.has(pathOf(req.url));
+      if (operational) {
+        // A probe saying "not ready" is expected during outages and drains (the readiness
+        // controller logs each transition once): warn, not an error per probe.
+        return res.statusCode >= 400 ? 'warn' : 'debug';
+      }
       if (error !== undefined || res.statusCode >= 500) {
         return 'error';
       }
-      if (res.statusCode >= 400) {
-        return 'warn';
-      }
-      return OPERATIONAL_PATHS.has(pathOf(req.url)) ? 'debug' : 'info';
+      return res.statusCode >= 400 ? 'warn' : 'info';
     },
     customSuccessMessage: (req, res, responseTime) =>
       `${req.method ?? ''} ${pathOf(req.url)} ${res.statusCode} ${Math.round(responseTime)}ms`,
