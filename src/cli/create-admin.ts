@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 
 import { NestFactory } from '@nestjs/core';
+import pino from 'pino';
 
 import {
   ConfigValidationError,
@@ -56,7 +57,8 @@ async function main(): Promise<void> {
   } catch (error: unknown) {
     fail(error instanceof ConfigValidationError ? error.message : String(error));
   }
-  const rootLogger = createRootLogger(config);
+  // Logs go to stderr: stdout carries only the result, for scripts.
+  const rootLogger = createRootLogger(config, pino.destination({ dest: 2, sync: true }));
   const app = await NestFactory.createApplicationContext(
     AppModule.forRoot({ config, migrations: MIGRATIONS, rootLogger }),
     { logger: new PinoNestLogger(rootLogger), abortOnError: false },
