@@ -18,6 +18,7 @@ import type { CreateProductDto } from './dto/create-product.dto';
 import type { ListProductsQuery } from './dto/list-products.query';
 import { toProductResponse, type ProductResponse } from './dto/product.response';
 import type { UpdateProductDto } from './dto/update-product.dto';
+import type { ProductEntity } from './product.entity';
 import { ProductsRepository } from './products.repository';
 
 export interface StockLine {
@@ -80,42 +81,42 @@ export class CatalogService {
    * have enough stock (409 naming the product). Prices and names are copied now.
    */
   async reserve(tx: Transaction, lines: readonly StockLine[]): Promise<Reservation> {
-    const wanted = new Map(lines.map((line) => [line.productId, line.quantity]));
-    const rows = await this.products.lockForUpdate(tx, [...wanted.keys()]);
-    const found = new Set(rows.map((row) => row.id));
-    const missing = lines.map((line) => line.productId).filter((id) => !found.has(id));
-    if (missing.length > 0) {
-      throw new UnknownProductsError(missing);
+    const rows = await this.products.lockForUpdate(
+      tx,
+      lines.map((line) => line.productId),
+    );
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    const matched = lines.map((line) => ({ line, row: byId.get(line.productId) }));
+    const found = matched.filter(
+      (m): m is { line: StockLine; row: ProductEntity } => m.row !== undefined,
+    );
+    if (found.length < lines.length) {
+      throw new UnknownProductsError(
+        matched.filter((m) => m.row === undefined).map((m) => m.line.productId),
+      );
     }
     const currencies = [...new Set(rows.map((row) => row.currency))];
     if (currencies.length > 1) {
       throw new CurrencyMismatchError(currencies);
     }
-    for (const row of rows) {
-      const quantity = wanted.get(row.id) ?? 0;
-      if (row.stock < quantity) {
-        throw new InsufficientStockError(row.id, row.sku, quantity, row.stock);
+    for (const { line, row } of found) {
+      if (row.stock < line.quantity) {
+        throw new InsufficientStockError(row.id, row.sku, line.quantity, row.stock);
       }
     }
-    for (const row of rows) {
-      await this.products.adjustStock(tx, row.id, -(wanted.get(row.id) ?? 0));
+    // Every row is already locked, so the order of these updates cannot deadlock.
+    for (const { line, row } of found) {
+      await this.products.adjustStock(tx, row.id, -line.quantity);
     }
-    const byId = new Map(rows.map((row) => [row.id, row]));
     return {
       currency: currencies[0] ?? 'EUR',
-      lines: lines.map((line) => {
-        const row = byId.get(line.productId);
-        if (row === undefined) {
-          throw new UnknownProductsError([line.productId]);
-        }
-        return {
-          productId: row.id,
-          sku: row.sku,
-          name: row.name,
-          unitPriceCents: row.priceCents,
-          quantity: line.quantity,
-        };
-      }),
+      lines: found.map(({ line, row }) => ({
+        productId: row.id,
+        sku: row.sku,
+        name: row.name,
+        unitPriceCents: row.priceCents,
+        quantity: line.quantity,
+      })),
     };
   }
 

@@ -6,7 +6,6 @@ import {
   type ArgumentsHost,
   type ExceptionFilter,
 } from '@nestjs/common';
-import { ThrottlerException } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 
 import { AppConfig } from '../config/app-config';
@@ -139,11 +138,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (exception instanceof AppError) {
       return exception;
     }
-    if (exception instanceof ThrottlerException) {
-      return new RateLimitedError(retryAfterFrom(response));
-    }
     if (exception instanceof HttpException) {
-      return this.fromHttpException(exception, request);
+      return this.fromHttpException(exception, request, response);
     }
     return (
       fromBodyParserError(exception, this.config.http.bodyLimitBytes) ??
@@ -152,7 +148,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     );
   }
 
-  private fromHttpException(exception: HttpException, request: Request): AppError {
+  private fromHttpException(
+    exception: HttpException,
+    request: Request,
+    response: Response,
+  ): AppError {
     const status = exception.getStatus();
     const message = exception.message;
     if (status === (HttpStatus.NOT_FOUND as number) && message.startsWith('Cannot ')) {
@@ -162,7 +162,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       return new BodyTooLargeError(this.config.http.bodyLimitBytes);
     }
     if (status === (HttpStatus.TOO_MANY_REQUESTS as number)) {
-      return new RateLimitedError(1);
+      // Nest's ThrottlerException (if a plain ThrottlerGuard is ever used) sets Retry-After first.
+      return new RateLimitedError(retryAfterFrom(response));
     }
     return new HttpStatusError(status, { cause: exception });
   }
