@@ -4,6 +4,7 @@ export * from './config/load-config';
 export * from './core.module';
 export * from './database/data-source.factory';
 export * from './database/database-errors';
+export * from './database/entity-rows';
 export * from './database/transaction-runner';
 export * from './errors/app-error';
 export * from './errors/core-error-codes';

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, Repository } from 'typeorm';
+import { Repository, type EntityManager } from 'typeorm';
 
-import type { Keyset, Transaction } from '@app/core';
+import { EntityRows, type Keyset, type Transaction } from '@app/core';
 
 import { OrderItemEntity } from './order-item.entity';
 import { OrderEntity } from './order.entity';
@@ -21,12 +21,27 @@ export interface OrderFilter {
   readonly status?: OrderStatus;
 }
 
+type Row = Record<string, unknown>;
+
+/**
+ * Reads are constant SQL over `EntityRows` (the query builder cost more than the queries
+ * on the order list); writes go through TypeORM's unit of work.
+ */
 @Injectable()
 export class OrdersRepository {
+  private readonly orderRows: EntityRows<OrderEntity>;
+  private readonly itemRows: EntityRows<OrderItemEntity>;
+  private readonly itemsSql: string;
+
   constructor(
     @InjectRepository(OrderEntity) private readonly orders: Repository<OrderEntity>,
-    @InjectRepository(OrderItemEntity) private readonly items: Repository<OrderItemEntity>,
-  ) {}
+    @InjectRepository(OrderItemEntity) items: Repository<OrderItemEntity>,
+  ) {
+    this.orderRows = new EntityRows(orders.metadata, 'o');
+    this.itemRows = new EntityRows(items.metadata, 'i');
+    this.itemsSql = `SELECT ${this.itemRows.columns} FROM ${this.itemRows.table} i
+      WHERE i.order_id = ANY($1::uuid[]) ORDER BY i.order_id, i.position`;
+  }
 
   /**
    * The order and its items, in the caller's transaction (with the stock it reserved).
@@ -47,11 +62,14 @@ export class OrdersRepository {
   }
 
   /** Ownership-scoped read: another user's order is simply not found. */
-  findById(id: string, ownerId: string | null): Promise<OrderEntity | null> {
-    return this.orders.findOne({
-      where: ownerId === null ? { id } : { id, userId: ownerId },
-      relations: { items: true },
-    });
+  async findById(id: string, ownerId: string | null): Promise<OrderEntity | null> {
+    const owner = ownerId === null ? '' : ' AND o.user_id = $2';
+    const found = await this.selectOrders(
+      this.orders.manager,
+      `WHERE o.id = $1${owner}`,
+      ownerId === null ? [id] : [id, ownerId],
+    );
+    return found[0] ?? null;
   }
 
   /** Locks the order row for a status change; items are loaded for stock release. */
@@ -90,38 +108,59 @@ export class OrdersRepository {
   }
 
   /** Newest first with items, `limit + 1` rows so the caller knows about a next page. */
-  async listPage(filter: OrderFilter, after: Keyset | null, limit: number): Promise<OrderEntity[]> {
-    const query = this.orders
-      .createQueryBuilder('o')
-      .orderBy('o.createdAt', 'DESC')
-      .addOrderBy('o.id', 'DESC')
-      .limit(limit + 1);
+  listPage(filter: OrderFilter, after: Keyset | null, limit: number): Promise<OrderEntity[]> {
+    const params: unknown[] = [];
+    const param = (value: unknown): string => `$${String(params.push(value))}`;
+    const where: string[] = [];
     if (filter.userId !== undefined) {
-      query.andWhere('o.userId = :userId', { userId: filter.userId });
+      where.push(`o.user_id = ${param(filter.userId)}`);
     }
     if (filter.status !== undefined) {
-      query.andWhere('o.status = :status', { status: filter.status });
+      where.push(`o.status = ${param(filter.status)}`);
     }
     if (after !== null) {
-      query.andWhere('(o.createdAt, o.id) < (:createdAt, :id)', after);
+      where.push(`(o.created_at, o.id) < (${param(after.createdAt)}, ${param(after.id)})`);
     }
-    const orders = await query.getMany();
+    const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
+    return this.selectOrders(
+      this.orders.manager,
+      `${clause} ORDER BY o.created_at DESC, o.id DESC LIMIT ${param(limit + 1)}`,
+      params,
+    );
+  }
+
+  /** Orders matching `tail` (a WHERE/ORDER/LIMIT over alias `o`), each with its items. */
+  private async selectOrders(
+    manager: EntityManager,
+    tail: string,
+    params: readonly unknown[],
+  ): Promise<OrderEntity[]> {
+    const rows: Row[] = await manager.query(
+      `SELECT ${this.orderRows.columns} FROM ${this.orderRows.table} o ${tail}`,
+      [...params],
+    );
+    const orders = rows.map((row) => this.orderRows.hydrate(row));
     if (orders.length === 0) {
       return orders;
     }
-    const items = await this.items.find({
-      where: { orderId: In(orders.map((order) => order.id)) },
-      order: { position: 'ASC' },
-    });
+    const byOrder = new Map<string, OrderItemEntity[]>();
     for (const order of orders) {
-      order.items = items.filter((item) => item.orderId === order.id);
+      order.items = [];
+      byOrder.set(order.id, order.items);
+    }
+    const items: Row[] = await manager.query(this.itemsSql, [[...byOrder.keys()]]);
+    for (const row of items) {
+      const item = this.itemRows.hydrate(row);
+      byOrder.get(item.orderId)?.push(item);
     }
     return orders;
   }
 
   private async requireWithItems(tx: Transaction, id: string): Promise<OrderEntity> {
-    return tx.manager
-      .getRepository(OrderEntity)
-      .findOneOrFail({ where: { id }, relations: { items: true } });
+    const [order] = await this.selectOrders(tx.manager, 'WHERE o.id = $1', [id]);
+    if (order === undefined) {
+      throw new Error(`order ${id} vanished inside its own transaction`);
+    }
+    return order;
   }
 }
