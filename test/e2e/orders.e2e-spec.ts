@@ -569,30 +569,38 @@ describe('orders', () => {
     });
   });
 
-  describe('a failure in the middle of placement', () => {
+  describe('a failure at the last step of placement', () => {
+    // take() is the last statement before COMMIT: failing there proves that the order,
+    // its items, the idempotency key and the stock already taken for an earlier line
+    // (lines are taken in product-id order) all roll back.
     beforeAll(async () => {
       await t.app.get(DataSource).query(`
-        CREATE FUNCTION fail_poisoned_item() RETURNS trigger AS $$
+        CREATE FUNCTION fail_poisoned_take() RETURNS trigger AS $$
         BEGIN
-          IF NEW.sku LIKE 'POISON-%' THEN RAISE EXCEPTION 'injected failure'; END IF;
-          RETURN NEW;
+          RAISE EXCEPTION 'injected failure';
         END $$ LANGUAGE plpgsql;
-        CREATE TRIGGER order_items_fail BEFORE INSERT ON order_items
-          FOR EACH ROW EXECUTE FUNCTION fail_poisoned_item();`);
+        CREATE TRIGGER products_take_fail BEFORE UPDATE ON products
+          FOR EACH ROW WHEN (NEW.name LIKE 'POISON%' AND NEW.stock < OLD.stock)
+          EXECUTE FUNCTION fail_poisoned_take();`);
     });
 
     afterAll(async () => {
       await t.app
         .get(DataSource)
-        .query('DROP TRIGGER order_items_fail ON order_items; DROP FUNCTION fail_poisoned_item();');
+        .query('DROP TRIGGER products_take_fail ON products; DROP FUNCTION fail_poisoned_take();');
     });
 
     it('leaves nothing behind: no order, no items, no stock taken, no key', async () => {
-      const fine = await createProduct(t.http, admin, { stock: 5 });
-      const poisoned = await createProduct(t.http, admin, {
-        sku: `POISON-${Date.now()}`,
-        stock: 5,
-      });
+      const pair = [
+        await createProduct(t.http, admin, { stock: 5 }),
+        await createProduct(t.http, admin, { stock: 5 }),
+      ].sort((a, b) => (a.id < b.id ? -1 : 1));
+      const [fine, poisoned] = pair as [TestProduct, TestProduct];
+      await t.http
+        .patch(`/api/v1/products/${poisoned.id}`)
+        .set(...bearer(admin))
+        .send({ name: 'POISON' })
+        .expect(200);
       const before = {
         orders: await count('orders'),
         items: await count('order_items'),
@@ -601,8 +609,8 @@ describe('orders', () => {
       const res = await place(
         alice,
         [
-          { productId: fine.id, quantity: 1 },
           { productId: poisoned.id, quantity: 1 },
+          { productId: fine.id, quantity: 1 },
         ],
         'key-poisoned',
       ).expect(500);

@@ -27,7 +27,7 @@ export interface StockLine {
 }
 
 /** What an order copies from the catalog at the moment it is placed. */
-export interface ReservedLine {
+export interface QuotedLine {
   readonly productId: string;
   readonly sku: string;
   readonly name: string;
@@ -35,9 +35,9 @@ export interface ReservedLine {
   readonly quantity: number;
 }
 
-export interface Reservation {
+export interface Quote {
   readonly currency: string;
-  readonly lines: readonly ReservedLine[];
+  readonly lines: readonly QuotedLine[];
 }
 
 @Injectable()
@@ -76,12 +76,13 @@ export class CatalogService {
   }
 
   /**
-   * Takes stock for every line or for none, inside the caller's transaction: rows are
-   * locked in id order, every product must exist (422), share one currency (422) and
-   * have enough stock (409 naming the product). Prices and names are copied now.
+   * Step one of a reservation, inside the caller's transaction and without a lock: every
+   * product must exist (422) and share one currency (422); stock that is already too low
+   * fails fast (409) before the caller writes anything. Prices, SKUs and names are copied
+   * as they are now: the order is priced at this snapshot.
    */
-  async reserve(tx: Transaction, lines: readonly StockLine[]): Promise<Reservation> {
-    const rows = await this.products.lockForUpdate(
+  async quote(tx: Transaction, lines: readonly StockLine[]): Promise<Quote> {
+    const rows = await this.products.findManyById(
       tx,
       lines.map((line) => line.productId),
     );
@@ -104,10 +105,6 @@ export class CatalogService {
         throw new InsufficientStockError(row.id, row.sku, line.quantity, row.stock);
       }
     }
-    // Every row is already locked, so the order of these updates cannot deadlock.
-    for (const { line, row } of found) {
-      await this.products.adjustStock(tx, row.id, -line.quantity);
-    }
     return {
       currency: currencies[0] ?? 'EUR',
       lines: found.map(({ line, row }) => ({
@@ -118,6 +115,28 @@ export class CatalogService {
         quantity: line.quantity,
       })),
     };
+  }
+
+  /**
+   * Step two, the caller's last statement before COMMIT: takes the stock of every line or
+   * throws (409 naming the product, and the caller's transaction rolls back). Each line is
+   * one conditional UPDATE, which locks the row and checks the stock in one round trip,
+   * in id order so that concurrent orders cannot deadlock. The row locks are held only
+   * from here to the caller's COMMIT.
+   */
+  async take(tx: Transaction, lines: readonly StockLine[]): Promise<void> {
+    const sorted = [...lines].sort((a, b) => (a.productId < b.productId ? -1 : 1));
+    for (const line of sorted) {
+      if (!(await this.products.takeStock(tx, line.productId, line.quantity))) {
+        const row = await this.products.findManyById(tx, [line.productId]);
+        throw new InsufficientStockError(
+          line.productId,
+          row[0]?.sku ?? '?',
+          line.quantity,
+          row[0]?.stock ?? 0,
+        );
+      }
+    }
   }
 
   /** Gives reserved stock back (a cancelled order), in the caller's transaction, same lock order. */

@@ -30,12 +30,15 @@ const escapeLike = (term: string): string => term.replace(/[\\%_]/g, (c) => `\\$
 export class ProductsRepository {
   private readonly rows: EntityRows<ProductEntity>;
   private readonly findByIdSql: string;
+  private readonly findManyByIdSql: string;
 
   constructor(
     @InjectRepository(ProductEntity) private readonly products: Repository<ProductEntity>,
   ) {
     this.rows = new EntityRows(products.metadata, 'p');
     this.findByIdSql = `SELECT ${this.rows.columns} FROM ${this.rows.table} p WHERE p.id = $1`;
+    this.findManyByIdSql = `SELECT ${this.rows.columns} FROM ${this.rows.table} p
+      WHERE p.id = ANY($1::uuid[])`;
   }
 
   async insert(product: NewProduct): Promise<ProductEntity> {
@@ -95,6 +98,28 @@ export class ProductsRepository {
       .where({ id: In([...ids]) })
       .orderBy('p.id', 'ASC')
       .getMany();
+  }
+
+  /** Unlocked read of several products in the caller's transaction; missing ids are absent. */
+  async findManyById(tx: Transaction, ids: readonly string[]): Promise<ProductEntity[]> {
+    const found: Array<Record<string, unknown>> = await tx.manager.query(this.findManyByIdSql, [
+      [...ids],
+    ]);
+    return found.map((row) => this.rows.hydrate(row));
+  }
+
+  /**
+   * Takes `quantity` if the product has that much: one statement that locks the row (until
+   * the caller's transaction ends) and checks the stock. False when it had too little.
+   */
+  async takeStock(tx: Transaction, id: string, quantity: number): Promise<boolean> {
+    // TypeORM answers an UPDATE with [returned rows, affected count].
+    const [, affected] = await tx.manager.query<[unknown[], number]>(
+      `UPDATE ${this.rows.table} SET stock = stock - $2, updated_at = now()
+       WHERE id = $1 AND stock >= $2 RETURNING id`,
+      [id, quantity],
+    );
+    return affected === 1;
   }
 
   async adjustStock(tx: Transaction, id: string, delta: number): Promise<void> {

@@ -45,7 +45,7 @@ import { OrdersService } from './orders.service';
 
 /**
  * Codes raised on this module's routes by code it does not own (it may not import their
- * tables): CatalogService.reserve() and the service-local filter check.
+ * tables): CatalogService.quote() and take(), and the service-local filter check.
  * `npm run openapi` fails if one of them is not a real code.
  */
 const RESERVATION_CODES = {

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository, type EntityManager } from 'typeorm';
@@ -32,6 +34,7 @@ export class OrdersRepository {
   private readonly orderRows: EntityRows<OrderEntity>;
   private readonly itemRows: EntityRows<OrderItemEntity>;
   private readonly itemsSql: string;
+  private readonly insertSql: string;
 
   constructor(
     @InjectRepository(OrderEntity) private readonly orders: Repository<OrderEntity>,
@@ -39,26 +42,50 @@ export class OrdersRepository {
   ) {
     this.orderRows = new EntityRows(orders.metadata, 'o');
     this.itemRows = new EntityRows(items.metadata, 'i');
+    // The items' INSERT reads the order's id from the first; the foreign key is checked at
+    // the end of the statement, when both rows exist.
+    this.insertSql = `WITH o AS (
+        INSERT INTO ${this.orderRows.table} (user_id, status, currency, total_cents)
+        VALUES ($1, 'pending', $2, $3)
+        RETURNING *
+      ), i AS (
+        INSERT INTO ${this.itemRows.table}
+          (id, order_id, position, product_id, sku, name, unit_price_cents, quantity, line_total_cents)
+        SELECT l.id, o.id, l.position, l.product_id, l.sku, l.name, l.unit_price_cents, l.quantity,
+               l.line_total_cents
+        FROM o, unnest($4::uuid[], $5::smallint[], $6::uuid[], $7::varchar[], $8::varchar[],
+                       $9::integer[], $10::integer[], $11::bigint[])
+          AS l(id, position, product_id, sku, name, unit_price_cents, quantity, line_total_cents)
+      )
+      SELECT ${this.orderRows.columns} FROM o`;
     this.itemsSql = `SELECT ${this.itemRows.columns} FROM ${this.itemRows.table} i
       WHERE i.order_id = ANY($1::uuid[]) ORDER BY i.order_id, i.position`;
   }
 
   /**
-   * The order and its items, in the caller's transaction (with the stock it reserved).
-   * The saved entity already carries what the database generated (ids, timestamps,
-   * version): no re-read while the product rows are still locked.
+   * The order and its items in one statement, in the caller's transaction. Everything the
+   * entity holds is either sent (item ids are minted here) or returned by the statement
+   * (order id, timestamps, version): no re-read, one round trip.
    */
   async insert(tx: Transaction, order: NewOrder): Promise<OrderEntity> {
-    const repo = tx.manager.getRepository(OrderEntity);
-    return repo.save(
-      repo.create({
-        userId: order.userId,
-        status: 'pending',
-        currency: order.currency,
-        totalCents: order.totalCents,
-        items: order.lines.map((line, position) => ({ ...line, position })),
-      }),
-    );
+    const items = order.lines.map((line, position) => ({ ...line, id: randomUUID(), position }));
+    const column = <K extends keyof (typeof items)[number]>(key: K) => items.map((i) => i[key]);
+    const rows: Row[] = await tx.manager.query(this.insertSql, [
+      order.userId,
+      order.currency,
+      order.totalCents,
+      column('id'),
+      column('position'),
+      column('productId'),
+      column('sku'),
+      column('name'),
+      column('unitPriceCents'),
+      column('quantity'),
+      column('lineTotalCents'),
+    ]);
+    const saved = this.orderRows.hydrate(rows[0] ?? {});
+    saved.items = items.map((item) => ({ ...item, orderId: saved.id }) as OrderItemEntity);
+    return saved;
   }
 
   /** Ownership-scoped read: another user's order is simply not found. */

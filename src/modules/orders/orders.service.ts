@@ -82,8 +82,9 @@ export class OrdersService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * One transaction: claim the idempotency key, reserve stock for every line (or none),
-   * write the order and its items, remember the response. Any failure leaves nothing.
+   * One transaction: claim the idempotency key, quote the products, write the order and
+   * its items, remember the response, take the stock for every line (or none). Any
+   * failure leaves nothing.
    */
   async place(
     user: AuthenticatedUser,
@@ -128,12 +129,15 @@ export class OrdersService implements OnModuleInit, OnModuleDestroy {
           };
         }
       }
-      const reservation = await this.catalog.reserve(tx, dto.items);
-      const priced = priceOrder(reservation.lines);
+      // Read and write first, lock last: the hot product rows are locked by take(), the
+      // last statement before COMMIT, so concurrent orders for one product queue on it
+      // for one round trip instead of for the whole transaction.
+      const quote = await this.catalog.quote(tx, dto.items);
+      const priced = priceOrder(quote.lines);
       const order = toOrderResponse(
         await this.orders.insert(tx, {
           userId: user.id,
-          currency: reservation.currency,
+          currency: quote.currency,
           totalCents: priced.totalCents,
           lines: priced.lines,
         }),
@@ -141,6 +145,7 @@ export class OrdersService implements OnModuleInit, OnModuleDestroy {
       if (idempotencyKey !== undefined) {
         await this.idempotencyKeys.complete(tx, user.id, idempotencyKey, 201, order);
       }
+      await this.catalog.take(tx, dto.items);
       return { status: 201, order, replayed: false };
     });
   }

@@ -1,6 +1,6 @@
-import type { ReservedLine } from '../catalog/catalog.service';
+import type { QuotedLine } from '../catalog/catalog.service';
 
-export interface PricedLine extends ReservedLine {
+export interface PricedLine extends QuotedLine {
   readonly lineTotalCents: number;
 }
 
@@ -10,7 +10,7 @@ export interface PricedOrder {
 }
 
 /** Integer cents only: line = unit price × quantity, total = sum of lines. */
-export function priceOrder(lines: readonly ReservedLine[]): PricedOrder {
+export function priceOrder(lines: readonly QuotedLine[]): PricedOrder {
   const priced = lines.map((line) => {
     if (!Number.isSafeInteger(line.unitPriceCents) || !Number.isSafeInteger(line.quantity)) {
       throw new RangeError('prices and quantities are whole numbers');

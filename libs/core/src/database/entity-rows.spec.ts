@@ -50,7 +50,7 @@ describe('EntityRows', () => {
   beforeAll(async () => {
     // Metadata only: nothing connects.
     const dataSource = new DataSource({ type: 'postgres', entities: [Parent, Child] });
-    await dataSource.buildMetadatas();
+    await dataSource['buildMetadatas']();
     rows = new EntityRows(dataSource.getMetadata(Child), 'c');
   });
 
