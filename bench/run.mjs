@@ -1112,8 +1112,8 @@ function findPgbench() {
 }
 
 /**
- * pgbench running the order transaction on the hot product (lock, UPDATE stock, INSERT
- * order + item, COMMIT) with POOL_CONNECTIONS sessions for the run duration. Null when
+ * pgbench running the service's order transaction on the hot product (read it, INSERT
+ * order + item in one statement, conditional UPDATE of the stock, COMMIT) with POOL_CONNECTIONS sessions for the run duration. Null when
  * pgbench is not installed.
  * @param {pg.Client} admin @param {string} dbName @param {any} ctx @param {string} tmp
  */
@@ -1132,11 +1132,11 @@ async function pgbenchHotRow(admin, dbName, ctx, tmp) {
     script,
     [
       'BEGIN;',
-      `SELECT id, sku, name, price_cents, currency, stock FROM products WHERE id = '${hot}' ORDER BY id FOR UPDATE;`,
-      `UPDATE products SET stock = stock - 1, updated_at = now() WHERE id = '${hot}';`,
-      `WITH o AS (INSERT INTO orders (user_id, status, currency, total_cents) VALUES ('${buyerId}', 'pending', 'EUR', 1999) RETURNING id) ` +
-        `INSERT INTO order_items (order_id, position, product_id, sku, name, unit_price_cents, quantity, line_total_cents) ` +
-        `SELECT o.id, 0, '${hot}', 'BENCH-HOT', 'Hot product', 1999, 1, 1999 FROM o;`,
+      `SELECT id, sku, name, price_cents, currency, stock FROM products WHERE id = ANY(ARRAY['${hot}']::uuid[]);`,
+      `WITH o AS (INSERT INTO orders (user_id, status, currency, total_cents) VALUES ('${buyerId}', 'pending', 'EUR', 1999) RETURNING *), ` +
+        `i AS (INSERT INTO order_items (id, order_id, position, product_id, sku, name, unit_price_cents, quantity, line_total_cents) ` +
+        `SELECT gen_random_uuid(), o.id, 0, '${hot}', 'BENCH-HOT', 'Hot product', 1999, 1, 1999 FROM o) SELECT id FROM o;`,
+      `UPDATE products SET stock = stock - 1, updated_at = now() WHERE id = '${hot}' AND stock >= 1 RETURNING id;`,
       'COMMIT;',
       '',
     ].join('\n'),

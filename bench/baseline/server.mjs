@@ -13,8 +13,9 @@
  *   like the service's LRU cache;
  * - login is SELECT by email + argon2.verify + sign an access token + INSERT a refresh
  *   token row, as the service does;
- * - order placement is one transaction: lock the products in id order, check stock,
- *   UPDATE stock, INSERT the order and its items, COMMIT.
+ * - order placement is one transaction in the service's order of work: read the products,
+ *   check them, INSERT the order and its items in one statement, take the stock with one
+ *   conditional UPDATE per line in id order (the only row locks), COMMIT.
  *
  * Env: PORT, HOST (default 127.0.0.1), DATABASE_URL, JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE,
  * JWT_ACCESS_TTL, DB_POOL_MAX (default 20, the service's default).
@@ -308,10 +309,11 @@ async function placeOrder(user, body) {
   const wanted = new Map(items.map((l) => [l.productId.toLowerCase(), l.quantity]));
   const client = await pool.connect();
   try {
+    // The service's order of work: read the products without a lock, write the order and
+    // its items, take the stock last (one conditional UPDATE per line, in id order), COMMIT.
     await client.query('BEGIN');
     const { rows: products } = await client.query(
-      `SELECT id, sku, name, price_cents, currency, stock FROM products
-       WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+      `SELECT id, sku, name, price_cents, currency, stock FROM products WHERE id = ANY($1::uuid[])`,
       [[...wanted.keys()]],
     );
     if (products.length !== wanted.size) {
@@ -325,34 +327,39 @@ async function placeOrder(user, body) {
         throw new HttpError(409, 'INSUFFICIENT_STOCK');
       }
     }
-    const ids = products.map((p) => p.id);
-    await client.query(
-      `UPDATE products AS p SET stock = p.stock - w.qty, updated_at = now()
-       FROM unnest($1::uuid[], $2::int[]) AS w(id, qty) WHERE p.id = w.id`,
-      [ids, ids.map((id) => wanted.get(id))],
-    );
     const byId = new Map(products.map((p) => [p.id, p]));
     const lines = [...wanted].map(([id, qty], position) => {
       const p = byId.get(id);
-      return { position, id, sku: p.sku, name: p.name, price: p.price_cents, qty };
+      return {
+        itemId: randomUUID(),
+        position,
+        id,
+        sku: p.sku,
+        name: p.name,
+        price: p.price_cents,
+        qty,
+      };
     });
     const total = lines.reduce((sum, l) => sum + l.price * l.qty, 0);
     const {
       rows: [order],
     } = await client.query(
-      `INSERT INTO orders (user_id, status, currency, total_cents) VALUES ($1, 'pending', $2, $3)
-       RETURNING ${ORDER_COLUMNS}`,
-      [user.id, products[0].currency, total],
-    );
-    const { rows: saved } = await client.query(
-      `INSERT INTO order_items
-         (order_id, position, product_id, sku, name, unit_price_cents, quantity, line_total_cents)
-       SELECT $1, l.position, l.product_id, l.sku, l.name, l.price, l.qty, l.price::bigint * l.qty
-       FROM unnest($2::smallint[], $3::uuid[], $4::varchar[], $5::varchar[], $6::int[], $7::int[])
-         AS l(position, product_id, sku, name, price, qty)
-       RETURNING ${ITEM_COLUMNS}`,
+      `WITH o AS (
+         INSERT INTO orders (user_id, status, currency, total_cents) VALUES ($1, 'pending', $2, $3)
+         RETURNING *
+       ), i AS (
+         INSERT INTO order_items
+           (id, order_id, position, product_id, sku, name, unit_price_cents, quantity, line_total_cents)
+         SELECT l.id, o.id, l.position, l.product_id, l.sku, l.name, l.price, l.qty, l.price::bigint * l.qty
+         FROM o, unnest($4::uuid[], $5::smallint[], $6::uuid[], $7::varchar[], $8::varchar[], $9::int[], $10::int[])
+           AS l(id, position, product_id, sku, name, price, qty)
+       )
+       SELECT ${ORDER_COLUMNS} FROM o`,
       [
-        order.id,
+        user.id,
+        products[0].currency,
+        total,
+        lines.map((l) => l.itemId),
         lines.map((l) => l.position),
         lines.map((l) => l.id),
         lines.map((l) => l.sku),
@@ -361,9 +368,30 @@ async function placeOrder(user, body) {
         lines.map((l) => l.qty),
       ],
     );
+    for (const id of [...wanted.keys()].sort()) {
+      const taken = await client.query(
+        `UPDATE products SET stock = stock - $2, updated_at = now()
+         WHERE id = $1 AND stock >= $2 RETURNING id`,
+        [id, wanted.get(id)],
+      );
+      if (taken.rowCount !== 1) {
+        throw new HttpError(409, 'INSUFFICIENT_STOCK');
+      }
+    }
     await client.query('COMMIT');
-    saved.sort((a, b) => a.position - b.position);
-    return toOrder(order, saved);
+    return toOrder(
+      order,
+      lines.map((l) => ({
+        order_id: order.id,
+        position: l.position,
+        product_id: l.id,
+        sku: l.sku,
+        name: l.name,
+        unit_price_cents: l.price,
+        quantity: l.qty,
+        line_total_cents: l.price * l.qty,
+      })),
+    );
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
