@@ -1,5 +1,6 @@
 import { createTestDatabase, type TestDatabase } from '../utils/database';
 import { ProbeModule } from '../utils/probe.module';
+import { eventually } from '../utils/server-process';
 import { createTestApp, type TestApp } from '../utils/test-app';
 
 describe('structured logs', () => {
@@ -8,7 +9,10 @@ describe('structured logs', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('logging');
-    t = await createTestApp({ DATABASE_URL: db.url, LOG_LEVEL: 'debug' }, [ProbeModule]);
+    t = await createTestApp(
+      { DATABASE_URL: db.url, LOG_LEVEL: 'debug', DB_STATEMENT_TIMEOUT_MS: '1000' },
+      [ProbeModule],
+    );
   });
 
   afterAll(async () => {
@@ -69,7 +73,28 @@ describe('structured logs', () => {
     await t.http.get('/api/v1/_probe/db?secret=query-value').expect(200);
     const line = t.logs.lines.find((l) => String(l.msg).startsWith('GET /api/v1/_probe/db 200'));
     expect(line?.level).toBe('info');
-    expect(line?.req).toMatchObject({ method: 'GET', path: '/api/v1/_probe/db' });
+    expect(line?.req).toEqual({
+      id: line?.requestId,
+      method: 'GET',
+      path: '/api/v1/_probe/db',
+      remoteAddress: expect.stringMatching(/127\.0\.0\.1/),
+    });
+    expect(line?.res).toEqual({ statusCode: 200 });
+    expect(line?.responseTime).toEqual(expect.any(Number));
     expect(t.logs.text()).not.toContain('query-value');
+  });
+
+  it('says so when the client went away before the response, with no status', async () => {
+    await expect(
+      t.http.get('/api/v1/_probe/db-slow').set('X-Request-Id', 'req-gone-1').timeout(200),
+    ).rejects.toThrow(/Timeout/);
+    await eventually(
+      () => t.logs.lines.some((l) => l.requestId === 'req-gone-1' && 'res' in l),
+      2_000,
+      'the access log line of the abandoned request',
+    );
+    const line = t.logs.lines.find((l) => l.requestId === 'req-gone-1' && 'res' in l);
+    expect(line?.msg).toMatch(/^GET \/api\/v1\/_probe\/db-slow closed by the client after \d+ms$/);
+    expect(line?.res).toEqual({ statusCode: null });
   });
 });

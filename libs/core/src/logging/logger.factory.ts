@@ -85,17 +85,24 @@ export function createHttpLogger(logger: Logger): HttpLogger {
       return res.statusCode >= 400 ? 'warn' : 'info';
     },
     customSuccessMessage: (req, res, responseTime) =>
-      `${req.method ?? ''} ${pathOf(req.url)} ${res.statusCode} ${Math.round(responseTime)}ms`,
+      res.writableFinished
+        ? `${req.method ?? ''} ${pathOf(req.url)} ${res.statusCode} ${Math.round(responseTime)}ms`
+        : `${req.method ?? ''} ${pathOf(req.url)} closed by the client after ${Math.round(responseTime)}ms`,
     customErrorMessage: (req, res) =>
       `${req.method ?? ''} ${pathOf(req.url)} ${res.statusCode} failed`,
+    // The serializers get the raw Node objects. pino-http's default wrapping first builds
+    // the full standard objects (every request and response header) on every request,
+    // only for these to pick five fields: about a fifth of the access log's cost.
+    wrapSerializers: false,
     serializers: {
-      req: (req: { id: unknown; method: string; url: string; remoteAddress: string }) => ({
+      req: (req: IncomingMessage & { id?: unknown }) => ({
         id: req.id,
         method: req.method,
         path: pathOf(req.url),
-        remoteAddress: req.remoteAddress,
+        remoteAddress: req.socket.remoteAddress,
       }),
-      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      // null: the client went away before a response was sent.
+      res: (res: ServerResponse) => ({ statusCode: res.headersSent ? res.statusCode : null }),
     },
   });
 }
