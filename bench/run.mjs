@@ -1138,7 +1138,7 @@ async function pgbenchHotRow(admin, dbName, ctx, tmp) {
       `WITH o AS (INSERT INTO orders (user_id, status, currency, total_cents) VALUES ('${buyerId}', 'pending', 'EUR', 1999) RETURNING *), ` +
         `i AS (INSERT INTO order_items (id, order_id, position, product_id, sku, name, unit_price_cents, quantity, line_total_cents) ` +
         `SELECT gen_random_uuid(), o.id, 0, '${hot}', 'BENCH-HOT', 'Hot product', 1999, 1, 1999 FROM o) SELECT id FROM o;`,
-      `UPDATE products SET stock = stock - 1, updated_at = now() WHERE id = '${hot}' AND stock >= 1 RETURNING id;`,
+      `UPDATE products SET stock = stock - 1, updated_at = now() WHERE id = '${hot}' AND stock >= 1 AND price_cents = 1999 AND name = 'Hot product' RETURNING id;`,
       'COMMIT;',
       '',
     ].join('\n'),

@@ -369,10 +369,11 @@ async function placeOrder(user, body) {
       ],
     );
     for (const id of [...wanted.keys()].sort()) {
+      const p = byId.get(id);
       const taken = await client.query(
         `UPDATE products SET stock = stock - $2, updated_at = now()
-         WHERE id = $1 AND stock >= $2 RETURNING id`,
-        [id, wanted.get(id)],
+         WHERE id = $1 AND stock >= $2 AND price_cents = $3 AND name = $4 RETURNING id`,
+        [id, wanted.get(id), p.price_cents, p.name],
       );
       if (taken.rowCount !== 1) {
         throw new HttpError(409, 'INSUFFICIENT_STOCK');

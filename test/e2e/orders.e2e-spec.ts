@@ -569,6 +569,49 @@ describe('orders', () => {
     });
   });
 
+  describe('a price edited while an order is being placed', () => {
+    // The products are quoted without a lock; a slow items INSERT holds the placement
+    // open while an admin's price change commits, before the stock is taken.
+    beforeAll(async () => {
+      await t.app.get(DataSource).query(`
+        CREATE FUNCTION slow_item() RETURNS trigger AS $$
+        BEGIN
+          PERFORM pg_sleep(0.6);
+          RETURN NEW;
+        END $$ LANGUAGE plpgsql;
+        CREATE TRIGGER order_items_slow BEFORE INSERT ON order_items
+          FOR EACH ROW WHEN (NEW.sku LIKE 'SLOW-%') EXECUTE FUNCTION slow_item();`);
+    });
+
+    afterAll(async () => {
+      await t.app
+        .get(DataSource)
+        .query('DROP TRIGGER order_items_slow ON order_items; DROP FUNCTION slow_item();');
+    });
+
+    it('prices the order at the new price: the placement runs again', async () => {
+      const product = await createProduct(t.http, admin, {
+        sku: `SLOW-${Date.now()}`,
+        priceCents: 1000,
+        stock: 5,
+      });
+      const placing = place(alice, [{ productId: product.id, quantity: 2 }]).then((r) => r);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      await t.http
+        .patch(`/api/v1/products/${product.id}`)
+        .set(...bearer(admin))
+        .send({ priceCents: 1500 })
+        .expect(200);
+      const res = await placing;
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({
+        totalCents: 3000,
+        items: [{ productId: product.id, unitPriceCents: 1500, quantity: 2 }],
+      });
+      expect(await stockOf(product)).toBe(3);
+    });
+  });
+
   describe('a failure at the last step of placement', () => {
     // take() is the last statement before COMMIT: failing there proves that the order,
     // its items, the idempotency key and the stock already taken for an earlier line

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 
 import {
+  ConcurrentChangeError,
   RequestValidationError,
   decodeCursor,
   toPage,
@@ -118,23 +119,24 @@ export class CatalogService {
   }
 
   /**
-   * Step two, the caller's last statement before COMMIT: takes the stock of every line or
-   * throws (409 naming the product, and the caller's transaction rolls back). Each line is
-   * one conditional UPDATE, which locks the row and checks the stock in one round trip,
-   * in id order so that concurrent orders cannot deadlock. The row locks are held only
-   * from here to the caller's COMMIT.
+   * Step two, the caller's last statement before COMMIT: takes the stock of every quoted
+   * line or throws, and the caller's transaction rolls back. Each line is one conditional
+   * UPDATE, which locks the row and checks the stock in one round trip, in id order so
+   * that concurrent orders cannot deadlock; the row locks are held only from here to the
+   * caller's COMMIT. Too little stock is a 409 naming the product. A price or name that
+   * changed since the quote (an edit committed in between) is a `ConcurrentChangeError`:
+   * the caller's transaction runs again and quotes the new values.
    */
-  async take(tx: Transaction, lines: readonly StockLine[]): Promise<void> {
-    const sorted = [...lines].sort((a, b) => (a.productId < b.productId ? -1 : 1));
+  async take(tx: Transaction, quote: Quote): Promise<void> {
+    const sorted = [...quote.lines].sort((a, b) => (a.productId < b.productId ? -1 : 1));
     for (const line of sorted) {
-      if (!(await this.products.takeStock(tx, line.productId, line.quantity))) {
-        const row = await this.products.findManyById(tx, [line.productId]);
-        throw new InsufficientStockError(
-          line.productId,
-          row[0]?.sku ?? '?',
-          line.quantity,
-          row[0]?.stock ?? 0,
-        );
+      const quoted = { priceCents: line.unitPriceCents, name: line.name };
+      if (!(await this.products.takeStock(tx, line.productId, line.quantity, quoted))) {
+        const [now] = await this.products.findManyById(tx, [line.productId]);
+        if (now !== undefined && now.stock < line.quantity) {
+          throw new InsufficientStockError(now.id, now.sku, line.quantity, now.stock);
+        }
+        throw new ConcurrentChangeError(`product ${line.productId}`);
       }
     }
   }

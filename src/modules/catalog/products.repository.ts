@@ -109,15 +109,21 @@ export class ProductsRepository {
   }
 
   /**
-   * Takes `quantity` if the product has that much: one statement that locks the row (until
-   * the caller's transaction ends) and checks the stock. False when it had too little.
+   * Takes `quantity` if the product has that much and still has the price and name the
+   * caller quoted: one statement that locks the row (until the caller's transaction ends)
+   * and checks both. False when it does not: the caller re-reads to tell which.
    */
-  async takeStock(tx: Transaction, id: string, quantity: number): Promise<boolean> {
+  async takeStock(
+    tx: Transaction,
+    id: string,
+    quantity: number,
+    quoted: Pick<ProductEntity, 'priceCents' | 'name'>,
+  ): Promise<boolean> {
     // TypeORM answers an UPDATE with [returned rows, affected count].
     const [, affected] = await tx.manager.query<[unknown[], number]>(
       `UPDATE ${this.rows.table} SET stock = stock - $2, updated_at = now()
-       WHERE id = $1 AND stock >= $2 RETURNING id`,
-      [id, quantity],
+       WHERE id = $1 AND stock >= $2 AND price_cents = $3 AND name = $4 RETURNING id`,
+      [id, quantity, quoted.priceCents, quoted.name],
     );
     return affected === 1;
   }

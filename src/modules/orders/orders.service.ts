@@ -145,7 +145,7 @@ export class OrdersService implements OnModuleInit, OnModuleDestroy {
       if (idempotencyKey !== undefined) {
         await this.idempotencyKeys.complete(tx, user.id, idempotencyKey, 201, order);
       }
-      await this.catalog.take(tx, dto.items);
+      await this.catalog.take(tx, quote);
       return { status: 201, order, replayed: false };
     });
   }

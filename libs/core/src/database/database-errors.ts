@@ -55,6 +55,21 @@ export function databaseErrorCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null ? readCode(error) : undefined;
 }
 
+/**
+ * A repository found that a row it read earlier in the transaction changed (committed by
+ * someone else) before it could write. It is a serialization failure detected by the
+ * application: `TransactionRunner` runs the unit of work again from the start, and past
+ * its retries it is answered like one (503 with Retry-After).
+ */
+export class ConcurrentChangeError extends Error {
+  readonly code = PgErrorCode.SERIALIZATION_FAILURE;
+
+  constructor(what: string) {
+    super(`${what} changed during the transaction`);
+    this.name = 'ConcurrentChangeError';
+  }
+}
+
 /** True for serialization failures and deadlocks: the transaction may simply be retried. */
 export function isRetryableTransactionError(error: unknown): boolean {
   const code = databaseErrorCode(error);
