@@ -84,7 +84,7 @@ describe('structured logs', () => {
     expect(t.logs.text()).not.toContain('query-value');
   });
 
-  it('says so when the client went away before the response, with no status', async () => {
+  it('says so, at warn, when the connection closed before the response, with no status', async () => {
     await expect(
       t.http.get('/api/v1/_probe/db-slow').set('X-Request-Id', 'req-gone-1').timeout(200),
     ).rejects.toThrow(/Timeout/);
@@ -94,7 +94,10 @@ describe('structured logs', () => {
       'the access log line of the abandoned request',
     );
     const line = t.logs.lines.find((l) => l.requestId === 'req-gone-1' && 'res' in l);
-    expect(line?.msg).toMatch(/^GET \/api\/v1\/_probe\/db-slow closed by the client after \d+ms$/);
+    expect(line?.msg).toMatch(
+      /^GET \/api\/v1\/_probe\/db-slow connection closed before the response finished \(\d+ms\)$/,
+    );
+    expect(line?.level).toBe('warn');
     expect(line?.res).toEqual({ statusCode: null });
   });
 });

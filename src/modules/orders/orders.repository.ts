@@ -26,8 +26,9 @@ export interface OrderFilter {
 type Row = Record<string, unknown>;
 
 /**
- * Reads are constant SQL over `EntityRows` (the query builder cost more than the queries
- * on the order list); writes go through TypeORM's unit of work.
+ * Reads and the placement INSERT are constant SQL over `EntityRows` (the query builder
+ * cost more than the queries on the order list and placement); the status update still
+ * goes through TypeORM's query builder.
  */
 @Injectable()
 export class OrdersRepository {
@@ -83,7 +84,11 @@ export class OrdersRepository {
       column('quantity'),
       column('lineTotalCents'),
     ]);
-    const saved = this.orderRows.hydrate(rows[0] ?? {});
+    const row = rows[0];
+    if (row === undefined) {
+      throw new Error('INSERT … RETURNING gave no order row');
+    }
+    const saved = this.orderRows.hydrate(row);
     saved.items = items.map((item) => ({ ...item, orderId: saved.id }) as OrderItemEntity);
     return saved;
   }

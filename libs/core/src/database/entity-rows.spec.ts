@@ -44,14 +44,30 @@ class Child {
   odd!: number;
 }
 
+@Entity('spec_accounts')
+class Account {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column({ name: 'password_hash', type: 'varchar', select: false })
+  passwordHash!: string;
+}
+
 describe('EntityRows', () => {
+  let dataSource: DataSource;
   let rows: EntityRows<Child>;
 
   beforeAll(async () => {
     // Metadata only: nothing connects.
-    const dataSource = new DataSource({ type: 'postgres', entities: [Parent, Child] });
+    dataSource = new DataSource({ type: 'postgres', entities: [Parent, Child, Account] });
     await dataSource['buildMetadatas']();
     rows = new EntityRows(dataSource.getMetadata(Child), 'c');
+  });
+
+  it('refuses an entity with a column it would not treat as TypeORM does', () => {
+    expect(() => new EntityRows(dataSource.getMetadata(Account), 'a')).toThrow(
+      /Account\.passwordHash is `select: false`/,
+    );
   });
 
   it('selects every column of the entity under its property name, quoted', () => {

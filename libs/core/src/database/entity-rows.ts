@@ -9,6 +9,31 @@ const fromDatabase = (transformer: ValueTransformer | ValueTransformer[]): Hydra
   return (value) => chain.reduce<unknown>((v, t) => t.from(v) as unknown, value);
 };
 
+type ColumnMetadata = EntityMetadata['columns'][number];
+
+/** Column types whose values TypeORM's driver converts after pg parsed them. */
+const CONVERTED_TYPES = new Set(['simple-json', 'simple-array', 'date', 'hstore']);
+
+/** What this class does not reproduce of TypeORM's row handling, or null. */
+function unsupported(column: ColumnMetadata): string | null {
+  if (!column.isSelect) {
+    return 'is `select: false` (it would be read anyway)';
+  }
+  if (column.isDeleteDate) {
+    return 'is a delete-date column (soft-deleted rows would not be filtered)';
+  }
+  if (column.isVirtualProperty) {
+    return 'is a virtual column';
+  }
+  if (column.isArray && column.enum !== undefined) {
+    return 'is an enum array';
+  }
+  if (typeof column.type === 'string' && CONVERTED_TYPES.has(column.type)) {
+    return `has type ${column.type}, which the driver converts`;
+  }
+  return null;
+}
+
 /**
  * Hot reads without the query builder. The select list is built once from the entity's
  * TypeORM metadata (so it follows the entity: every column, aliased to its property
@@ -17,6 +42,10 @@ const fromDatabase = (transformer: ValueTransformer | ValueTransformer[]): Hydra
  * A repository writes the rest of the statement as a constant string with `$n`
  * parameters; the query builder, which costs more than the query on a one-row read,
  * never runs per request. Relations are not loaded: the repository reads them itself.
+ *
+ * Only plain columns (with or without a transformer) are reproduced; an entity with a
+ * column TypeORM treats specially (`select: false`, soft delete, virtual, driver-converted
+ * types) is refused at construction, so a secret column can never be read by accident.
  */
 export class EntityRows<T extends ObjectLiteral> {
   /** `"t"."price_cents" AS "priceCents", …` for `alias`. */
@@ -28,6 +57,12 @@ export class EntityRows<T extends ObjectLiteral> {
   constructor(metadata: EntityMetadata, alias: string) {
     // Virtual columns are relation keys with no property of their own.
     const own = metadata.columns.filter((column) => !column.isVirtual);
+    for (const column of own) {
+      const reason = unsupported(column);
+      if (reason !== null) {
+        throw new Error(`EntityRows: ${metadata.name}.${column.propertyName} ${reason}`);
+      }
+    }
     this.columns = own
       .map(
         (c) =>

@@ -82,12 +82,16 @@ export function createHttpLogger(logger: Logger): HttpLogger {
       if (error !== undefined || res.statusCode >= 500) {
         return 'error';
       }
+      if (!res.writableFinished) {
+        // The client left, or the server cut the request short (request timeout, drain).
+        return 'warn';
+      }
       return res.statusCode >= 400 ? 'warn' : 'info';
     },
     customSuccessMessage: (req, res, responseTime) =>
       res.writableFinished
         ? `${req.method ?? ''} ${pathOf(req.url)} ${res.statusCode} ${Math.round(responseTime)}ms`
-        : `${req.method ?? ''} ${pathOf(req.url)} closed by the client after ${Math.round(responseTime)}ms`,
+        : `${req.method ?? ''} ${pathOf(req.url)} connection closed before the response finished (${Math.round(responseTime)}ms)`,
     customErrorMessage: (req, res) =>
       `${req.method ?? ''} ${pathOf(req.url)} ${res.statusCode} failed`,
     // The serializers get the raw Node objects. pino-http's default wrapping first builds
@@ -101,7 +105,7 @@ export function createHttpLogger(logger: Logger): HttpLogger {
         path: pathOf(req.url),
         remoteAddress: req.socket.remoteAddress,
       }),
-      // null: the client went away before a response was sent.
+      // null: the connection closed before a response was sent.
       res: (res: ServerResponse) => ({ statusCode: res.headersSent ? res.statusCode : null }),
     },
   });
