@@ -45,8 +45,6 @@ import {
   writeFileSync,
   readdirSync,
 } from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -55,9 +53,16 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
 
+import {
+  LOOPBACK,
+  expectStatus,
+  freePort,
+  inParallel,
+  request,
+} from '../scripts/lib/loopback-http.mjs';
+
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(BENCH_DIR, '..');
-const LOOPBACK = '127.0.0.1';
 const env = process.env;
 
 /** @param {string | undefined} v @param {number} d */
@@ -99,91 +104,6 @@ function assertLoopbackPg() {
   if (host !== LOOPBACK && host !== 'localhost') {
     throw new Error(`BENCH_PG_URL must point at 127.0.0.1 (got host ${host})`);
   }
-}
-
-/** A free TCP port on the loopback interface. */
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, LOOPBACK, () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
-
-/**
- * One JSON request to 127.0.0.1 (seeding and sanity checks).
- * @param {number} port @param {string} method @param {string} path
- * @param {unknown} [body] @param {string} [token]
- * @returns {Promise<{status: number, body: any}>}
- */
-function request(port, method, path, body, token) {
-  return new Promise((resolveReq, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    /** @type {Record<string, string | number>} */
-    const headers = { accept: 'application/json' };
-    if (payload !== undefined) {
-      headers['content-type'] = 'application/json';
-      headers['content-length'] = Buffer.byteLength(payload);
-    }
-    if (token !== undefined) {
-      headers.authorization = `Bearer ${token}`;
-    }
-    const req = http.request(
-      { host: LOOPBACK, port, method, path, headers, timeout: 10_000 },
-      (res) => {
-        /** @type {Buffer[]} */
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed;
-          try {
-            parsed = text === '' ? null : JSON.parse(text);
-          } catch {
-            parsed = text;
-          }
-          resolveReq({ status: res.statusCode ?? 0, body: parsed });
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: timed out`)));
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
-/** @param {number} port @param {string} method @param {string} path @param {number} expected @param {unknown} [body] @param {string} [token] */
-async function expectStatus(port, method, path, expected, body, token) {
-  const res = await request(port, method, path, body, token);
-  if (res.status !== expected) {
-    throw new Error(
-      `${method} ${path} on :${port}: expected ${expected}, got ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`,
-    );
-  }
-  return res.body;
-}
-
-/**
- * Runs `tasks` with at most `limit` in flight.
- * @template T @param {number} limit @param {Array<() => Promise<T>>} tasks @returns {Promise<T[]>}
- */
-async function inParallel(limit, tasks) {
-  /** @type {T[]} */
-  const out = new Array(tasks.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < tasks.length) {
-      const i = next++;
-      out[i] = await /** @type {() => Promise<T>} */ (tasks[i])();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
-  return out;
 }
 
 // ------------------------------------------------------------------------------ /proc
@@ -369,7 +289,7 @@ async function startProcess(o) {
     if (exited !== null) {
       break;
     }
-    const ok = await request(o.port, 'GET', o.readyPath)
+    const ok = await request({ port: o.port, method: 'GET', path: o.readyPath })
       .then((r) => r.status === 200)
       .catch(() => false);
     if (ok) {
@@ -560,7 +480,10 @@ const SCENARIOS = [
       ],
     }),
     check: async (port, ctx) => {
-      const body = await expectStatus(port, 'GET', `/api/v1/products/${ctx.productIds[0]}`, 200);
+      const body = await expectStatus(
+        { port, method: 'GET', path: `/api/v1/products/${ctx.productIds[0]}` },
+        200,
+      );
       if (body?.id !== ctx.productIds[0]) {
         throw new Error(`product-get on :${port}: wrong body`);
       }
@@ -577,12 +500,8 @@ const SCENARIOS = [
     }),
     check: async (port, ctx) => {
       const body = await expectStatus(
-        port,
-        'GET',
-        '/api/v1/orders?limit=20',
+        { port, method: 'GET', path: '/api/v1/orders?limit=20', token: ctx.reader.token },
         200,
-        undefined,
-        ctx.reader.token,
       );
       const items = body?.data?.reduce(
         (/** @type {number} */ n, /** @type {any} */ o) => n + o.items.length,
@@ -611,12 +530,14 @@ const SCENARIOS = [
     }),
     check: async (port, ctx) => {
       const body = await expectStatus(
-        port,
-        'POST',
-        '/api/v1/orders',
+        {
+          port,
+          method: 'POST',
+          path: '/api/v1/orders',
+          body: { items: [{ productId: ctx.hotProductId, quantity: 1 }] },
+          token: ctx.buyer.token,
+        },
         201,
-        { items: [{ productId: ctx.hotProductId, quantity: 1 }] },
-        ctx.buyer.token,
       );
       if (body?.items?.[0]?.productId !== ctx.hotProductId) {
         throw new Error(`order-place on :${port}: wrong body`);
@@ -634,10 +555,15 @@ const SCENARIOS = [
       body: JSON.stringify({ email: ctx.reader.email, password: PASSWORD }),
     }),
     check: async (port, ctx) => {
-      const body = await expectStatus(port, 'POST', '/api/v1/auth/login', 200, {
-        email: ctx.reader.email,
-        password: PASSWORD,
-      });
+      const body = await expectStatus(
+        {
+          port,
+          method: 'POST',
+          path: '/api/v1/auth/login',
+          body: { email: ctx.reader.email, password: PASSWORD },
+        },
+        200,
+      );
       if (typeof body?.accessToken !== 'string') {
         throw new Error(`login on :${port}: no accessToken`);
       }
@@ -1249,37 +1175,46 @@ async function withDb(url, fn) {
 
 /** Seeds through the service's own API. @param {number} port */
 async function seed(port) {
-  const adminLogin = await expectStatus(port, 'POST', '/api/v1/auth/login', 200, ADMIN);
+  const adminLogin = await expectStatus(
+    { port, method: 'POST', path: '/api/v1/auth/login', body: ADMIN },
+    200,
+  );
   const adminToken = adminLogin.accessToken;
   /** @param {string} who */
   const customer = async (who) => {
     const email = `bench-${who}@example.com`;
-    await expectStatus(port, 'POST', '/api/v1/users', 201, {
-      email,
-      name: `Bench ${who}`,
-      password: PASSWORD,
-    });
-    const tokens = await expectStatus(port, 'POST', '/api/v1/auth/login', 200, {
-      email,
-      password: PASSWORD,
-    });
+    await expectStatus(
+      {
+        port,
+        method: 'POST',
+        path: '/api/v1/users',
+        body: { email, name: `Bench ${who}`, password: PASSWORD },
+      },
+      201,
+    );
+    const tokens = await expectStatus(
+      { port, method: 'POST', path: '/api/v1/auth/login', body: { email, password: PASSWORD } },
+      200,
+    );
     return { email, token: /** @type {string} */ (tokens.accessToken) };
   };
   const [reader, buyer] = await Promise.all([customer('reader'), customer('buyer')]);
 
   const hot = await expectStatus(
-    port,
-    'POST',
-    '/api/v1/products',
-    201,
     {
-      sku: 'BENCH-HOT',
-      name: 'Hot product',
-      priceCents: 1999,
-      currency: 'EUR',
-      stock: SEED.hotStock,
+      port,
+      method: 'POST',
+      path: '/api/v1/products',
+      body: {
+        sku: 'BENCH-HOT',
+        name: 'Hot product',
+        priceCents: 1999,
+        currency: 'EUR',
+        stock: SEED.hotStock,
+      },
+      token: adminToken,
     },
-    adminToken,
+    201,
   );
   const products = await inParallel(
     8,
@@ -1287,18 +1222,20 @@ async function seed(port) {
       { length: SEED.readProducts },
       (_, i) => () =>
         expectStatus(
-          port,
-          'POST',
-          '/api/v1/products',
-          201,
           {
-            sku: `BENCH-${String(i).padStart(5, '0')}`,
-            name: `Bench product ${i}`,
-            priceCents: 100 + ((i * 7919) % 99_900),
-            currency: 'EUR',
-            stock: 1_000_000,
+            port,
+            method: 'POST',
+            path: '/api/v1/products',
+            body: {
+              sku: `BENCH-${String(i).padStart(5, '0')}`,
+              name: `Bench product ${i}`,
+              priceCents: 100 + ((i * 7919) % 99_900),
+              currency: 'EUR',
+              stock: 1_000_000,
+            },
+            token: adminToken,
           },
-          adminToken,
+          201,
         ),
     ),
   );
@@ -1309,17 +1246,19 @@ async function seed(port) {
       { length: SEED.readerOrders },
       (_, i) => () =>
         expectStatus(
-          port,
-          'POST',
-          '/api/v1/orders',
-          201,
           {
-            items: Array.from({ length: SEED.linesPerOrder }, (_, k) => ({
-              productId: productIds[(i * SEED.linesPerOrder + k) % productIds.length],
-              quantity: 1 + k,
-            })),
+            port,
+            method: 'POST',
+            path: '/api/v1/orders',
+            body: {
+              items: Array.from({ length: SEED.linesPerOrder }, (_, k) => ({
+                productId: productIds[(i * SEED.linesPerOrder + k) % productIds.length],
+                quantity: 1 + k,
+              })),
+            },
+            token: reader.token,
           },
-          reader.token,
+          201,
         ),
     ),
   );

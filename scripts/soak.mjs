@@ -26,16 +26,16 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
-import net from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 import pg from 'pg';
 
+import { LOOPBACK, expectStatus, freePort, inParallel, request } from './lib/loopback-http.mjs';
+
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ENTRY = join(REPO, 'dist', 'src', 'main.js');
-const LOOPBACK = '127.0.0.1';
 const env = process.env;
 
 /** @param {string | undefined} v @param {number} d */
@@ -51,7 +51,6 @@ const cfg = {
 };
 /** Hard cap on requests per client loop, whatever the duration (a loop is bounded twice). */
 const MAX_REQUESTS_PER_CLIENT = 2_000_000;
-const REQUEST_TIMEOUT_MS = 10_000;
 const ADMIN = {
   email: 'soak-admin@example.com',
   password: `soak-admin-${randomBytes(6).toString('hex')}`,
@@ -79,98 +78,6 @@ if (pgHost !== LOOPBACK && pgHost !== 'localhost') {
 }
 
 // ------------------------------------------------------------------------------ helpers
-
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, LOOPBACK, () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
-
-/**
- * One request to 127.0.0.1 with a JSON body and response.
- * @param {{port: number, method: string, path: string, body?: unknown, token?: string, agent?: http.Agent | false}} o
- * @returns {Promise<{status: number, body: any}>}
- */
-function request(o) {
-  return new Promise((resolveReq, reject) => {
-    const payload = o.body === undefined ? undefined : JSON.stringify(o.body);
-    /** @type {Record<string, string | number>} */
-    const headers = { accept: 'application/json' };
-    if (payload !== undefined) {
-      headers['content-type'] = 'application/json';
-      headers['content-length'] = Buffer.byteLength(payload);
-    }
-    if (o.token !== undefined) {
-      headers.authorization = `Bearer ${o.token}`;
-    }
-    const req = http.request(
-      {
-        host: LOOPBACK,
-        port: o.port,
-        method: o.method,
-        path: o.path,
-        headers,
-        agent: o.agent ?? false,
-      },
-      (res) => {
-        /** @type {Buffer[]} */
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed = text;
-          try {
-            parsed = text === '' ? null : JSON.parse(text);
-          } catch {
-            // Not JSON (/metrics).
-          }
-          resolveReq({ status: res.statusCode ?? 0, body: parsed });
-        });
-      },
-    );
-    req.setTimeout(REQUEST_TIMEOUT_MS, () => {
-      req.destroy(
-        Object.assign(new Error(`${o.method} ${o.path}: timed out`), { code: 'TIMEOUT' }),
-      );
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
-/** @param {Parameters<typeof request>[0]} o @param {number} expected */
-async function expectStatus(o, expected) {
-  const res = await request(o);
-  if (res.status !== expected) {
-    throw new Error(
-      `${o.method} ${o.path}: expected ${expected}, got ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`,
-    );
-  }
-  return res.body;
-}
-
-/** @template T @param {number} limit @param {Array<() => Promise<T>>} tasks */
-async function inParallel(limit, tasks) {
-  /** @type {T[]} */
-  const out = new Array(tasks.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < tasks.length) {
-      const i = next++;
-      out[i] = await /** @type {() => Promise<T>} */ (tasks[i])();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
-  return out;
-}
 
 /** @param {string} body @param {string} name */
 function metric(body, name) {
