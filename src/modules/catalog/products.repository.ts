@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
 
 import {
   EntityRows,
@@ -31,6 +31,8 @@ export class ProductsRepository {
   private readonly rows: EntityRows<ProductEntity>;
   private readonly findByIdSql: string;
   private readonly findManyByIdSql: string;
+  private readonly takeStockSql: string;
+  private readonly returnStockSql: string;
 
   constructor(
     @InjectRepository(ProductEntity) private readonly products: Repository<ProductEntity>,
@@ -39,6 +41,10 @@ export class ProductsRepository {
     this.findByIdSql = `SELECT ${this.rows.columns} FROM ${this.rows.table} p WHERE p.id = $1`;
     this.findManyByIdSql = `SELECT ${this.rows.columns} FROM ${this.rows.table} p
       WHERE p.id = ANY($1::uuid[])`;
+    this.takeStockSql = `UPDATE ${this.rows.table} SET stock = stock - $2, updated_at = now()
+      WHERE id = $1 AND stock >= $2 AND price_cents = $3 AND name = $4`;
+    this.returnStockSql = `UPDATE ${this.rows.table} SET stock = stock + $2, updated_at = now()
+      WHERE id = $1`;
   }
 
   async insert(product: NewProduct): Promise<ProductEntity> {
@@ -86,20 +92,6 @@ export class ProductsRepository {
     return (result.affected ?? 0) > 0;
   }
 
-  /**
-   * Locks the rows in id order (every transaction locks in the same order, so concurrent
-   * orders cannot deadlock) and returns them; missing ids are simply absent.
-   */
-  lockForUpdate(tx: Transaction, ids: readonly string[]): Promise<ProductEntity[]> {
-    return tx.manager
-      .getRepository(ProductEntity)
-      .createQueryBuilder('p')
-      .setLock('pessimistic_write')
-      .where({ id: In([...ids]) })
-      .orderBy('p.id', 'ASC')
-      .getMany();
-  }
-
   /** Unlocked read of several products in the caller's transaction; missing ids are absent. */
   async findManyById(tx: Transaction, ids: readonly string[]): Promise<ProductEntity[]> {
     const found: Array<Record<string, unknown>> = await tx.manager.query(this.findManyByIdSql, [
@@ -120,21 +112,17 @@ export class ProductsRepository {
     quoted: Pick<ProductEntity, 'priceCents' | 'name'>,
   ): Promise<boolean> {
     // TypeORM answers an UPDATE with [returned rows, affected count].
-    const [, affected] = await tx.manager.query<[unknown[], number]>(
-      `UPDATE ${this.rows.table} SET stock = stock - $2, updated_at = now()
-       WHERE id = $1 AND stock >= $2 AND price_cents = $3 AND name = $4 RETURNING id`,
-      [id, quantity, quoted.priceCents, quoted.name],
-    );
+    const [, affected] = await tx.manager.query<[unknown[], number]>(this.takeStockSql, [
+      id,
+      quantity,
+      quoted.priceCents,
+      quoted.name,
+    ]);
     return affected === 1;
   }
 
-  async adjustStock(tx: Transaction, id: string, delta: number): Promise<void> {
-    await tx.manager
-      .getRepository(ProductEntity)
-      .createQueryBuilder()
-      .update()
-      .set({ stock: () => `stock + ${String(Math.trunc(delta))}` })
-      .where('id = :id', { id })
-      .execute();
+  /** Gives `quantity` back (a cancelled order); locks the row until the caller's transaction ends. */
+  async returnStock(tx: Transaction, id: string, quantity: number): Promise<void> {
+    await tx.manager.query(this.returnStockSql, [id, quantity]);
   }
 }

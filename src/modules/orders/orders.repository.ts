@@ -106,17 +106,8 @@ export class OrdersRepository {
 
   /** Locks the order row for a status change; items are loaded for stock release. */
   async lockById(tx: Transaction, id: string): Promise<OrderEntity | null> {
-    const locked = await tx.manager
-      .getRepository(OrderEntity)
-      .createQueryBuilder('o')
-      .setLock('pessimistic_write')
-      .where('o.id = :id', { id })
-      .getOne();
-    if (locked === null) {
-      return null;
-    }
-    locked.items = await tx.manager.getRepository(OrderItemEntity).findBy({ orderId: id });
-    return locked;
+    const [order] = await this.selectOrders(tx.manager, 'WHERE o.id = $1 FOR UPDATE', [id]);
+    return order ?? null;
   }
 
   /**
