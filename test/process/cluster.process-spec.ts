@@ -1,12 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
-import {
-  createTestDatabase,
-  uniqueRedisPrefix,
-  TEST_REDIS_URL,
-  type TestDatabase,
-} from '../utils/database';
+import { uniqueRedisPrefix, TEST_REDIS_URL } from '../utils/database';
 import type { LogLine } from '../utils/log-capture';
 import {
   CONNECTION_ERRORS,
@@ -17,6 +12,7 @@ import {
   isAlive,
   isOk,
   metricValue,
+  processSuiteDatabase,
   sleep,
   startLoad,
   stopAllServers,
@@ -107,20 +103,11 @@ async function replacementOf(server: ServerProcess, dead: WorkerInfo): Promise<W
 }
 
 describe('cluster mode (CLUSTER_WORKERS=2) of the built server', () => {
-  let db: TestDatabase | undefined;
-
-  beforeAll(async () => {
-    db = await createTestDatabase('process_cluster');
-  }, 30_000);
-
-  afterAll(async () => {
-    await stopAllServers();
-    await db?.drop();
-  }, 30_000);
+  const suiteDb = processSuiteDatabase('process_cluster', { stopAfterEach: false });
 
   const clusterEnv = (overrides: Record<string, string> = {}): Record<string, string> => ({
     CLUSTER_WORKERS: String(WORKERS),
-    DATABASE_URL: db!.url,
+    DATABASE_URL: suiteDb.url,
     DB_MIGRATE_ON_START: 'true',
     REDIS_URL: TEST_REDIS_URL,
     REDIS_KEY_PREFIX: uniqueRedisPrefix('cluster'),

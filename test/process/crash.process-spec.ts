@@ -1,10 +1,9 @@
-import { createTestDatabase, type TestDatabase } from '../utils/database';
 import {
   ServerProcess,
   errorCode,
   httpRequest,
+  processSuiteDatabase,
   sleep,
-  stopAllServers,
   within,
 } from '../utils/server-process';
 
@@ -14,20 +13,7 @@ import {
  * answer) and exits 1 for its supervisor to replace.
  */
 describe('crash of the built server', () => {
-  let db: TestDatabase | undefined;
-
-  beforeAll(async () => {
-    db = await createTestDatabase('process_crash');
-  }, 30_000);
-
-  afterEach(async () => {
-    await stopAllServers();
-  }, 30_000);
-
-  afterAll(async () => {
-    await stopAllServers();
-    await db?.drop();
-  }, 30_000);
+  const suiteDb = processSuiteDatabase('process_crash');
 
   it.each([
     {
@@ -47,7 +33,7 @@ describe('crash of the built server', () => {
     async ({ kind, fault, message }) => {
       const server = await ServerProcess.start({
         env: {
-          DATABASE_URL: db!.url,
+          DATABASE_URL: suiteDb.url,
           FAULT_INJECTION: 'true',
           // Shorter than the in-flight request: it is still running when the server stops accepting.
           SHUTDOWN_READY_DELAY_MS: '300',
@@ -111,7 +97,7 @@ describe('crash of the built server', () => {
   it('a crash while already draining after SIGTERM still ends with exit 1, not 0', async () => {
     const server = await ServerProcess.start({
       env: {
-        DATABASE_URL: db!.url,
+        DATABASE_URL: suiteDb.url,
         FAULT_INJECTION: 'true',
         SHUTDOWN_READY_DELAY_MS: '2000',
         SHUTDOWN_TIMEOUT_MS: '15000',

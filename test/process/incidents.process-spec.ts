@@ -3,13 +3,7 @@ import { performance } from 'node:perf_hooks';
 
 import { Redis } from 'ioredis';
 
-import {
-  createTestDatabase,
-  TEST_POSTGRES_URL,
-  TEST_REDIS_URL,
-  uniqueRedisPrefix,
-  type TestDatabase,
-} from '../utils/database';
+import { TEST_POSTGRES_URL, TEST_REDIS_URL, uniqueRedisPrefix } from '../utils/database';
 import type { LogLine } from '../utils/log-capture';
 import {
   LOOPBACK,
@@ -18,8 +12,8 @@ import {
   httpRequest,
   metricValue,
   parseJson,
+  processSuiteDatabase,
   sleep,
-  stopAllServers,
   type HttpResponse,
 } from '../utils/server-process';
 import { TcpProxy } from '../utils/tcp-proxy';
@@ -101,20 +95,7 @@ const startsWith =
     (l.msg ?? '').startsWith(prefix);
 
 describe('incidents (built server)', () => {
-  let db: TestDatabase | undefined;
-
-  beforeAll(async () => {
-    db = await createTestDatabase('process_incidents');
-  }, 30_000);
-
-  afterEach(async () => {
-    await stopAllServers();
-  }, 30_000);
-
-  afterAll(async () => {
-    await stopAllServers();
-    await db?.drop();
-  }, 30_000);
+  const suiteDb = processSuiteDatabase('process_incidents');
 
   describe('PostgreSQL unreachable (single process, a proxy in front of it)', () => {
     let proxy: TcpProxy;
@@ -131,7 +112,7 @@ describe('incidents (built server)', () => {
 
     it('readiness 503 within 5 s, liveness 200, API 503 problem details in time; back to ready on restore, same process', async () => {
       const CONNECT_TIMEOUT_MS = 1_000;
-      const url = new URL(db!.url);
+      const url = new URL(suiteDb.url);
       url.host = `${LOOPBACK}:${proxy.port}`;
       const server = await ServerProcess.start({
         env: {
@@ -216,7 +197,7 @@ describe('incidents (built server)', () => {
 
   it('a 2 s event-loop block: /health waits and is answered after it, and /metrics reports the lag', async () => {
     const server = await ServerProcess.start({
-      env: { DATABASE_URL: db!.url, DB_MIGRATE_ON_START: 'true', FAULT_INJECTION: 'true' },
+      env: { DATABASE_URL: suiteDb.url, DB_MIGRATE_ON_START: 'true', FAULT_INJECTION: 'true' },
     });
     // A scrape resets the lag histogram: what the next one shows happened in between. The
     // first one covers the boot; the second is the idle baseline.
@@ -314,7 +295,7 @@ describe('incidents (built server)', () => {
       const server = await ServerProcess.start({
         env: {
           CLUSTER_WORKERS: '2',
-          DATABASE_URL: db!.url,
+          DATABASE_URL: suiteDb.url,
           DB_MIGRATE_ON_START: 'true',
           REDIS_URL: `redis://${LOOPBACK}:${proxy.port}`,
           REDIS_KEY_PREFIX: prefix,

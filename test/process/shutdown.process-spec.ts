@@ -1,15 +1,14 @@
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 
-import { createTestDatabase, type TestDatabase } from '../utils/database';
 import {
   CONNECTION_ERRORS,
   ServerProcess,
   errorCode,
   httpRequest,
   parseJson,
+  processSuiteDatabase,
   sleep,
-  stopAllServers,
   within,
   type HttpResponse,
 } from '../utils/server-process';
@@ -81,23 +80,10 @@ function indexOfMessage(server: ServerProcess, msg: string): number {
 }
 
 describe('graceful shutdown of the built server (SIGTERM)', () => {
-  let db: TestDatabase | undefined;
-
-  beforeAll(async () => {
-    db = await createTestDatabase('process_shutdown');
-  }, 30_000);
-
-  afterEach(async () => {
-    await stopAllServers();
-  }, 30_000);
-
-  afterAll(async () => {
-    await stopAllServers();
-    await db?.drop();
-  }, 30_000);
+  const suiteDb = processSuiteDatabase('process_shutdown');
 
   const serverEnv = (overrides: Record<string, string>): Record<string, string> => ({
-    DATABASE_URL: db!.url,
+    DATABASE_URL: suiteDb.url,
     DB_MIGRATE_ON_START: 'true',
     FAULT_INJECTION: 'true',
     RATE_LIMIT_MAX: '1000000',

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
+import { createTestDatabase, type TestDatabase } from './database';
 import type { LogLine } from './log-capture';
 
 /**
@@ -472,6 +473,38 @@ export async function eventually(
     }
     await sleep(20);
   }
+}
+
+/**
+ * The lifecycle a process suite shares: one database for the suite, the servers it
+ * started stopped after each test (unless `stopAfterEach` is false) and at the end, the
+ * database dropped last. The returned URL can be read once `beforeAll` has run.
+ */
+export function processSuiteDatabase(
+  name: string,
+  options: { readonly stopAfterEach?: boolean } = {},
+): { readonly url: string } {
+  let db: TestDatabase | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase(name);
+  }, 30_000);
+  if (options.stopAfterEach !== false) {
+    afterEach(async () => {
+      await stopAllServers();
+    }, 30_000);
+  }
+  afterAll(async () => {
+    await stopAllServers();
+    await db?.drop();
+  }, 30_000);
+  return {
+    get url(): string {
+      if (db === undefined) {
+        throw new Error(`the ${name} database is created in beforeAll`);
+      }
+      return db.url;
+    },
+  };
 }
 
 /** SIGKILLs every child still running and removes the temp dirs this helper made. */
