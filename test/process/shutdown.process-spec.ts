@@ -5,6 +5,7 @@ import {
   CONNECTION_ERRORS,
   ServerProcess,
   errorCode,
+  eventually,
   httpRequest,
   parseJson,
   processSuiteDatabase,
@@ -57,21 +58,6 @@ async function clientLoop(
       outcomes.push({ path, sentAt, doneAt: performance.now(), error: errorCode(error) });
       return; // The server is closing (or broken): nothing more to learn from this client.
     }
-  }
-}
-
-/** Waits (bounded) until `condition` holds. */
-async function eventually(
-  condition: () => boolean,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const until = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > until) {
-      throw new Error(`Timed out waiting for ${what}`);
-    }
-    await sleep(20);
   }
 }
 
