@@ -31,11 +31,25 @@ export abstract class AppConfig {
     readonly idleTimeoutMs: number;
     readonly connectionTimeoutMs: number;
     readonly statementTimeoutMs: number;
+    /**
+     * Client-side bound on one query (pg `query_timeout`): answers even when the network,
+     * not the server, stalls. Longer than the statement timeout so the server cancels first.
+     */
+    readonly queryTimeoutMs: number;
     readonly migrateOnStart: boolean;
     /** Attempts to reach PostgreSQL at start (3 s apart) before giving up. */
     readonly connectRetries: number;
   };
-  abstract readonly redis: { readonly url: string; readonly keyPrefix: string } | null;
+  abstract readonly redis: {
+    readonly url: string;
+    readonly keyPrefix: string;
+    /** A command not answered within this is failed (ioredis `commandTimeout`). */
+    readonly commandTimeoutMs: number;
+    /** After a failure, Redis is not waited on for this long (circuit open), then probed. */
+    readonly breakerResetMs: number;
+  } | null;
+  /** HMAC key for pagination cursors: a cursor the server did not issue is a 400. */
+  abstract readonly pagination: { readonly cursorSecret: string };
   abstract readonly rateLimit: { readonly ttlMs: number; readonly max: number };
   abstract readonly log: { readonly level: LogLevel; readonly pretty: boolean };
   abstract readonly shutdown: { readonly readyDelayMs: number; readonly timeoutMs: number };
@@ -51,6 +65,8 @@ export abstract class AppConfig {
       readonly memoryKib: number;
       readonly timeCost: number;
       readonly parallelism: number;
+      /** Hashes computed at once; the rest wait, so a login flood cannot starve the loop. */
+      readonly concurrency: number;
     };
     readonly loginRateLimit: { readonly max: number; readonly ttlMs: number };
     readonly bootstrapAdmin: { readonly email: string; readonly password: string } | null;

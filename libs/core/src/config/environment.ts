@@ -89,6 +89,12 @@ export class EnvironmentVariables {
   readonly DB_STATEMENT_TIMEOUT_MS?: number;
 
   @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  readonly DB_QUERY_TIMEOUT_MS?: number;
+
+  @IsOptional()
   @Transform(toBool)
   @IsBoolean()
   readonly DB_MIGRATE_ON_START?: boolean;
@@ -109,6 +115,20 @@ export class EnvironmentVariables {
     message: 'REDIS_KEY_PREFIX must be at most 64 characters of [A-Za-z0-9:_.-]',
   })
   readonly REDIS_KEY_PREFIX?: string;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(60_000)
+  readonly REDIS_COMMAND_TIMEOUT_MS?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  readonly REDIS_BREAKER_RESET_MS?: number;
 
   @IsOptional()
   @IsString()
@@ -199,6 +219,11 @@ export class EnvironmentVariables {
 
   @IsOptional()
   @IsString()
+  @MinLength(32, { message: 'CURSOR_SECRET must be at least 32 characters' })
+  readonly CURSOR_SECRET?: string;
+
+  @IsOptional()
+  @IsString()
   @Length(1, 200)
   readonly JWT_ISSUER?: string;
 
@@ -241,6 +266,13 @@ export class EnvironmentVariables {
   @Min(1)
   @Max(16)
   readonly ARGON2_PARALLELISM?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  readonly PASSWORD_HASH_CONCURRENCY?: number;
 
   @IsOptional()
   @Transform(toInt)

@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+
 import { ConfigValidationError } from './config-validation.error';
 import { loadConfig } from './load-config';
 
@@ -48,7 +50,12 @@ describe('loadConfig', () => {
     expect(config.database.migrateOnStart).toBe(false);
     expect(config.http.corsOrigins).toEqual(['https://a.example.com', 'http://localhost:5173']);
     expect(config.http.trustProxy).toBe(2);
-    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', keyPrefix: 'app:' });
+    expect(config.redis).toEqual({
+      url: 'redis://127.0.0.1:6379',
+      keyPrefix: 'app:',
+      commandTimeoutMs: 500,
+      breakerResetMs: 5_000,
+    });
   });
 
   it('treats an empty variable as unset', () => {
@@ -129,7 +136,12 @@ describe('loadConfig: auth settings', () => {
     expect(auth.accessTokenTtlSeconds).toBe(900);
     expect(auth.refreshTokenTtlSeconds).toBe(604_800);
     expect(auth.loginRateLimit).toEqual({ max: 5, ttlMs: 900_000 });
-    expect(auth.argon2).toEqual({ memoryKib: 19_456, timeCost: 2, parallelism: 1 });
+    expect(auth.argon2).toEqual({
+      memoryKib: 19_456,
+      timeCost: 2,
+      parallelism: 1,
+      concurrency: Math.max(1, availableParallelism() - 1),
+    });
     expect(cache).toEqual({ max: 10_000, ttlMs: 30_000 });
   });
 });

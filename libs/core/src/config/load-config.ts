@@ -1,3 +1,4 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
@@ -52,6 +53,20 @@ function corsOrigins(value: string | undefined): string[] {
     .filter((o) => o.length > 0);
 }
 
+/**
+ * CURSOR_SECRET, else a key derived from JWT_SECRET (so every instance that shares the JWT
+ * key accepts the others' cursors), else a random key per process (development only).
+ */
+function cursorSecret(env: EnvironmentVariables): string {
+  if (env.CURSOR_SECRET !== undefined) {
+    return env.CURSOR_SECRET;
+  }
+  if (env.JWT_SECRET !== undefined) {
+    return createHmac('sha256', env.JWT_SECRET).update('pagination-cursor').digest('base64url');
+  }
+  return randomBytes(32).toString('base64url');
+}
+
 function build(env: EnvironmentVariables): AppConfig {
   const nodeEnv = env.NODE_ENV ?? 'development';
   const isProduction = nodeEnv === 'production';
@@ -77,13 +92,20 @@ function build(env: EnvironmentVariables): AppConfig {
       idleTimeoutMs: env.DB_IDLE_TIMEOUT_MS ?? 30_000,
       connectionTimeoutMs: env.DB_CONNECTION_TIMEOUT_MS ?? 2_000,
       statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS ?? 5_000,
+      queryTimeoutMs: env.DB_QUERY_TIMEOUT_MS ?? (env.DB_STATEMENT_TIMEOUT_MS ?? 5_000) + 1_000,
       migrateOnStart: env.DB_MIGRATE_ON_START ?? target.kind === 'pglite',
       connectRetries: target.kind === 'pglite' ? 0 : (env.DB_CONNECT_RETRIES ?? 9),
     },
     redis:
       env.REDIS_URL === undefined
         ? null
-        : { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX ?? 'app:' },
+        : {
+            url: env.REDIS_URL,
+            keyPrefix: env.REDIS_KEY_PREFIX ?? 'app:',
+            commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS ?? 500,
+            breakerResetMs: env.REDIS_BREAKER_RESET_MS ?? 5_000,
+          },
+    pagination: { cursorSecret: cursorSecret(env) },
     rateLimit: { ttlMs: env.RATE_LIMIT_TTL_MS ?? 900_000, max: env.RATE_LIMIT_MAX ?? 100 },
     log: {
       level: env.LOG_LEVEL ?? 'info',
@@ -106,6 +128,7 @@ function build(env: EnvironmentVariables): AppConfig {
         memoryKib: env.ARGON2_MEMORY_KIB ?? 19_456,
         timeCost: env.ARGON2_TIME_COST ?? 2,
         parallelism: env.ARGON2_PARALLELISM ?? 1,
+        concurrency: env.PASSWORD_HASH_CONCURRENCY ?? Math.max(1, availableParallelism() - 1),
       },
       loginRateLimit: {
         max: env.LOGIN_RATE_LIMIT_MAX ?? 5,
