@@ -98,6 +98,7 @@ async function main(): Promise<void> {
       database: config.database.target.kind,
       worker: cluster.isWorker ? cluster.worker?.id : undefined,
       tracing: tracing !== null,
+      node: process.version,
     },
     'Listening',
   );
