@@ -195,6 +195,135 @@ describe('incidents (built server)', () => {
     }, 90_000);
   });
 
+  describe('PostgreSQL stalls (packets held, nothing refused; a proxy in front of it)', () => {
+    let proxy: TcpProxy;
+
+    beforeEach(async () => {
+      const target = new URL(TEST_POSTGRES_URL);
+      proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+      await proxy.start();
+    });
+
+    afterEach(async () => {
+      await proxy.cut();
+    });
+
+    it('requests holding a warm pooled connection and new ones get 503 within the query timeout, /health 200; 200 again after the stall, same process', async () => {
+      const QUERY_TIMEOUT_MS = 1_500;
+      // Far below the stall (which lasts until every request below has answered) and far
+      // above the query timeout: a request waiting for the network instead fails this.
+      const BOUND_MS = 10_000;
+      const url = new URL(suiteDb.url);
+      url.host = `${LOOPBACK}:${proxy.port}`;
+      const server = await ServerProcess.start({
+        env: {
+          DATABASE_URL: url.toString(),
+          DB_MIGRATE_ON_START: 'true',
+          DB_STATEMENT_TIMEOUT_MS: '1000',
+          DB_QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS),
+          DB_CONNECTION_TIMEOUT_MS: '1000',
+          RATE_LIMIT_MAX: '1000000',
+        },
+      });
+      const user = { email: 'stall@example.com', name: 'Stall', password: 'correct-horse-battery' };
+      expect(
+        (await httpRequest(server.port, '/api/v1/users', { method: 'POST', body: user })).status,
+      ).toBe(201);
+      const login = await httpRequest(server.port, '/api/v1/auth/login', {
+        method: 'POST',
+        body: { email: user.email, password: user.password },
+      });
+      expect(login.status).toBe(200);
+      const { refreshToken } = parseJson(login.body) as { refreshToken: string };
+      // A warm pool: several connections open and idle.
+      const warm = await Promise.all(
+        Array.from({ length: 6 }, () => httpRequest(server.port, '/api/v1/products?limit=1')),
+      );
+      expect(warm.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
+
+      const request = (path: string, body?: unknown): Promise<Timed<HttpResponse | Error>> =>
+        timed(() =>
+          httpRequest(server.port, path, {
+            timeoutMs: BOUND_MS,
+            ...(body === undefined ? {} : { method: 'POST', body }),
+          }).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
+        );
+      const expectUnavailable = ({ value, ms }: Timed<HttpResponse | Error>): void => {
+        if (value instanceof Error) {
+          throw new Error(`no answer within ${BOUND_MS} ms: ${value.message}`);
+        }
+        expect(value.status).toBe(503);
+        expect(value.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+        expect(value.headers['retry-after']).toBe('5');
+        expect(parseJson(value.body)).toMatchObject({
+          status: 503,
+          code: 'DEPENDENCY_UNAVAILABLE',
+          detail: 'Service unavailable; retry later',
+        });
+        expect(value.body).not.toMatch(/Query read timeout|127\.0\.0\.1|at /);
+        expect(ms).toBeLessThan(BOUND_MS);
+      };
+
+      let inFlight: Timed<HttpResponse | Error>[];
+      let later: Timed<HttpResponse | Error>[];
+      let health: HttpResponse;
+      proxy.hold();
+      try {
+        // Sent as the stall begins: each takes a warm connection and waits on it; one is a
+        // transaction (refresh-token rotation), whose ROLLBACK must not wait on it either.
+        inFlight = await Promise.all([
+          request('/api/v1/products?limit=1'),
+          request('/api/v1/products?limit=2'),
+          request('/api/v1/products?limit=3'),
+          request('/api/v1/auth/refresh', { refreshToken }),
+        ]);
+        // Well into the stall: one after the other, then a burst.
+        later = [];
+        for (let i = 0; i < 3; i += 1) {
+          later.push(await request('/api/v1/products?limit=1'));
+        }
+        later.push(
+          ...(await Promise.all(
+            Array.from({ length: 4 }, () => request('/api/v1/products?limit=1')),
+          )),
+        );
+        health = await httpRequest(server.port, '/health');
+      } finally {
+        proxy.release();
+      }
+      for (const answer of [...inFlight, ...later]) {
+        expectUnavailable(answer);
+      }
+      expect(health.status).toBe(200);
+
+      // The stall ends: the service recovers by itself, same process.
+      const back = await pollUntil(
+        server.port,
+        '/api/v1/products?limit=1',
+        (r) => r.status === 200,
+        15_000,
+      );
+      for (let i = 0; i < 3; i += 1) {
+        expect((await httpRequest(server.port, '/api/v1/products?limit=1')).status).toBe(200);
+      }
+      expect((await httpRequest(server.port, '/ready')).status).toBe(200);
+      expect(server.isRunning).toBe(true);
+      expect(new Set(server.logs.map((l) => l.pid))).toEqual(new Set([server.pid]));
+      expect(server.logsMatching((l) => l.msg === 'Listening')).toHaveLength(1);
+      expect(server.logs.filter((l) => l.level === 'fatal')).toEqual([]);
+      // Timed-out connections were closed, not handed back to the pool half-used.
+      expect(
+        server.logsMatching(startsWith('Database query timed out on the client')).length,
+      ).toBeGreaterThanOrEqual(1);
+      const worst = Math.max(...[...inFlight, ...later].map((a) => a.ms));
+      note(
+        `[incidents] PostgreSQL stalled: ${inFlight.length + later.length} requests answered 503, ` +
+          `slowest ${Math.round(worst)} ms (DB_QUERY_TIMEOUT_MS=${QUERY_TIMEOUT_MS}); ` +
+          `200 again ${Math.round(back.ms)} ms after release; pid ${server.pid} throughout`,
+      );
+    }, 120_000);
+  });
+
   it('a 2 s event-loop block: /health waits and is answered after it, and /metrics reports the lag', async () => {
     const server = await ServerProcess.start({
       env: { DATABASE_URL: suiteDb.url, DB_MIGRATE_ON_START: 'true', FAULT_INJECTION: 'true' },

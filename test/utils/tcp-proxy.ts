@@ -1,12 +1,20 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
+interface Link {
+  readonly client: Socket;
+  readonly upstream: Socket;
+}
+
 /**
- * A loopback TCP proxy in front of a dependency, so a suite can cut it (outage) and
- * restore it without touching the real server.
+ * A loopback TCP proxy in front of a dependency, so a suite can cut it (outage), stall it
+ * (bytes held, nothing refused: a network that stops delivering) and restore it without
+ * touching the real server.
  */
 export class TcpProxy {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
+  private readonly links = new Set<Link>();
+  private holding = false;
   port = 0;
 
   constructor(
@@ -19,7 +27,12 @@ export class TcpProxy {
       const upstream = connect(this.targetPort, this.targetHost);
       this.track(client);
       this.track(upstream);
-      client.pipe(upstream).pipe(client);
+      const link = { client, upstream };
+      this.links.add(link);
+      client.on('close', () => this.links.delete(link));
+      if (!this.holding) {
+        this.flow(link);
+      }
       client.on('error', () => upstream.destroy());
       upstream.on('error', () => client.destroy());
     });
@@ -30,12 +43,34 @@ export class TcpProxy {
     return this.port;
   }
 
+  /**
+   * Stops relaying in both directions: connections stay open and new ones are accepted, but
+   * no byte gets through (they wait in the proxy) until `release()`.
+   */
+  hold(): void {
+    this.holding = true;
+    for (const { client, upstream } of this.links) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+    }
+  }
+
+  /** Relays again, the held bytes first. */
+  release(): void {
+    this.holding = false;
+    for (const link of this.links) {
+      this.flow(link);
+    }
+  }
+
   /** Drops every connection and refuses new ones. */
   async cut(): Promise<void> {
+    this.holding = false;
     for (const socket of this.sockets) {
       socket.destroy();
     }
     this.sockets.clear();
+    this.links.clear();
     const server = this.server;
     this.server = null;
     if (server !== null) {
@@ -50,6 +85,11 @@ export class TcpProxy {
   /** Listens again on the same port. */
   async restore(): Promise<void> {
     await this.start(this.port);
+  }
+
+  private flow({ client, upstream }: Link): void {
+    client.pipe(upstream);
+    upstream.pipe(client);
   }
 
   private track(socket: Socket): void {

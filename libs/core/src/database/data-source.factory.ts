@@ -1,9 +1,11 @@
 import { Logger } from '@nestjs/common';
 import { PGlite } from '@electric-sql/pglite';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
+import type { Client } from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 
 import type { AppConfig } from '../config/app-config';
+import { QUERY_TIMEOUT_MESSAGE } from './database-errors';
 import { EmbeddedDatabaseLock } from './embedded-lock';
 
 type PostgresOptions = Extract<DataSourceOptions, { type: 'postgres' }>;
@@ -84,6 +86,54 @@ function poolExtra(config: AppConfig): Record<string, unknown> {
   };
 }
 
+/** Idle connections are probed this long after their last traffic (a vanished peer is found). */
+const KEEP_ALIVE_INITIAL_DELAY_MS = 10_000;
+
+/**
+ * Bounds for a network that stalls (packets held, nothing refused), where the server's
+ * statement_timeout never reaches us: pg's client-side `query_timeout` fails the query, and
+ * TCP keepalive finds dead peers under idle connections. Only for a real socket (not PGlite).
+ */
+function networkExtra(config: AppConfig): Record<string, unknown> {
+  return {
+    query_timeout: config.database.queryTimeoutMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEP_ALIVE_INITIAL_DELAY_MS,
+    onConnect: closeOnQueryTimeout,
+  };
+}
+
+/**
+ * pg fails a query at `query_timeout` but keeps its connection open with that query still in
+ * flight: back in the pool, every later query (TypeORM's ROLLBACK first) would queue behind
+ * it and time out in turn. So a timed-out connection is ended at once (pg destroys the socket
+ * when a query is active): the rollback fails fast and the pool replaces the connection.
+ */
+function closeOnQueryTimeout(client: Client): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const guarded = (...args: unknown[]): unknown => {
+    const result = query(...args);
+    if (isThenable(result)) {
+      result.then(undefined, (error: unknown) => {
+        if ((error as { message?: unknown } | null)?.message === QUERY_TIMEOUT_MESSAGE) {
+          logger.warn({ msg: 'Database query timed out on the client; closing its connection' });
+          client.end().catch(() => undefined);
+        }
+      });
+    }
+    return result;
+  };
+  Object.assign(client, { query: guarded });
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
 /**
  * Builds the DataSource for the configured target: PostgreSQL through pg's pool, or
  * embedded PGlite through its own node-postgres adapter with one connection (PGlite is
@@ -93,7 +143,11 @@ export function createDataSource(config: AppConfig, schema: SchemaSources): Data
   const options = baseOptions(config, schema);
   const target = config.database.target;
   if (target.kind === 'postgres') {
-    return new DataSource({ ...options, url: target.url });
+    return new DataSource({
+      ...options,
+      url: target.url,
+      extra: { ...poolExtra(config), ...networkExtra(config) },
+    });
   }
   const lock = target.dataDir === null ? null : EmbeddedDatabaseLock.acquire(target.dataDir);
   try {

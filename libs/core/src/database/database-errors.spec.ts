@@ -14,6 +14,17 @@ describe('translateDatabaseError', () => {
     ['server shutting down', pgError('57P01')],
     ['connection exception class', pgError('08006')],
     ['serialization failure past its retries', pgError('40001')],
+    ['client-side query timeout (stalled network)', new Error('Query read timeout')],
+    [
+      'client-side query timeout through a TypeORM QueryFailedError',
+      Object.assign(new Error('Query read timeout'), {
+        driverError: new Error('Query read timeout'),
+      }),
+    ],
+    [
+      'a query on the connection closed after a timeout',
+      new Error('Client was closed and is not queryable'),
+    ],
   ])('%s → 503 with Retry-After', (_label, error) => {
     const translated = translateDatabaseError(error);
     expect(translated).toBeInstanceOf(DatabaseUnavailableError);

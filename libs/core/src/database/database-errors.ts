@@ -28,6 +28,9 @@ const NETWORK_CODES = new Set([
   'EAI_AGAIN',
 ]);
 
+/** pg's message for a query that outlived its client-side `query_timeout`. */
+export const QUERY_TIMEOUT_MESSAGE = 'Query read timeout';
+
 const UNAVAILABLE_MESSAGES = [
   'timeout exceeded when trying to connect',
   'Connection terminated',
@@ -35,6 +38,9 @@ const UNAVAILABLE_MESSAGES = [
   'Client has encountered a connection error',
   'Cannot use a pool after calling end',
   'Connection is not established',
+  // pg's client-side query_timeout (a stalled network), and a query on the connection it closed.
+  QUERY_TIMEOUT_MESSAGE,
+  'Client was closed and is not queryable',
 ];
 
 function readCode(error: object): string | undefined {
