@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 
 import {
+  AppConfig,
   ConcurrentChangeError,
   RequestValidationError,
   decodeCursor,
@@ -47,7 +48,10 @@ const byProductId = <T extends StockLine>(lines: readonly T[]): T[] =>
 
 @Injectable()
 export class CatalogService {
-  constructor(private readonly products: ProductsRepository) {}
+  constructor(
+    private readonly products: ProductsRepository,
+    private readonly config: AppConfig,
+  ) {}
 
   async create(dto: CreateProductDto): Promise<ProductResponse> {
     return toProductResponse(await this.products.insert(dto));
@@ -62,8 +66,13 @@ export class CatalogService {
   }
 
   async list(query: ListProductsQuery): Promise<Page<ProductResponse>> {
-    const rows = await this.products.listPage(query.q, decodeCursor(query.cursor), query.limit);
-    return toPage(rows, query.limit, toProductResponse);
+    const key = this.config.pagination;
+    const rows = await this.products.listPage(
+      query.q,
+      decodeCursor(query.cursor, key),
+      query.limit,
+    );
+    return toPage(rows, query.limit, toProductResponse, key);
   }
 
   async update(id: string, dto: UpdateProductDto): Promise<ProductResponse> {

@@ -165,10 +165,10 @@ export class OrdersService implements OnModuleInit, OnModuleDestroy {
     const userId = isAdmin(viewer) ? query.userId : viewer.id;
     const rows = await this.orders.listPage(
       { userId, status: query.status },
-      decodeCursor(query.cursor),
+      decodeCursor(query.cursor, this.config.pagination),
       query.limit,
     );
-    return toPage(rows, query.limit, toOrderResponse);
+    return toPage(rows, query.limit, toOrderResponse, this.config.pagination);
   }
 
   /** Owners may cancel their own orders; admins any. */

@@ -122,8 +122,8 @@ export class UsersService implements OnApplicationBootstrap {
   }
 
   async list(limit: number, cursor: string | undefined): Promise<Page<UserResponse>> {
-    const rows = await this.users.listPage(decodeCursor(cursor), limit);
-    return toPage(rows, limit, toUserResponse);
+    const rows = await this.users.listPage(decodeCursor(cursor, this.config.pagination), limit);
+    return toPage(rows, limit, toUserResponse, this.config.pagination);
   }
 
   async updateMe(id: string, dto: UpdateMeDto): Promise<UserResponse> {
