@@ -1,5 +1,5 @@
 /**
- * The architecture rules of STYLE.md, checked in CI (`npm run lint:arch`):
+ * The architecture rules (docs/ARCHITECTURE.md), checked in CI (`npm run lint:arch`):
  * core knows nothing of the domain, a module reaches another only through its exported
  * service (or module, for Nest imports), and nothing is circular.
  * @type {import('dependency-cruiser').IConfiguration}
