@@ -5,6 +5,7 @@ import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 
+import { answerClientErrors, createHttpAdapter } from '@app/core/lifecycle/http-server';
 import {
   type AppConfig,
   LifecycleService,
@@ -50,6 +51,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   const rootLogger = createRootLogger(config, options.logDestination);
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.forRoot({ config, migrations: MIGRATIONS, rootLogger }, options.extraImports),
+    createHttpAdapter(config.http),
     { logger: new PinoNestLogger(rootLogger), bodyParser: false, abortOnError: false },
   );
   app.useLogger(app.get(Logger));
@@ -73,10 +75,11 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
     });
   }
 
-  const server = app.getHttpServer();
-  server.headersTimeout = config.http.headersTimeoutMs;
-  server.requestTimeout = config.http.requestTimeoutMs;
-  server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
+  // The server was created with the timeouts (createHttpAdapter); parser errors answer here.
+  answerClientErrors(app.getHttpServer(), {
+    logger: rootLogger,
+    problemTypeBaseUri: config.problemTypeBaseUri,
+  });
 
   await app.init();
   return app;

@@ -28,3 +28,27 @@ export function problemType(baseUri: string, status: number): string {
     .replace(/^-|-$/g, '');
   return `${baseUri}/${slug}`;
 }
+
+export interface ProblemInput {
+  readonly baseUri: string;
+  readonly status: number;
+  readonly detail: string;
+  readonly instance: string;
+  readonly code: string;
+  readonly requestId: string;
+  readonly errors?: readonly FieldError[];
+}
+
+/** The one place a problem body is shaped: `type` and `title` follow from the status. */
+export function buildProblem(input: ProblemInput): ProblemDetails {
+  return {
+    type: problemType(input.baseUri, input.status),
+    title: reasonPhrase(input.status),
+    status: input.status,
+    detail: input.detail,
+    instance: input.instance,
+    code: input.code,
+    requestId: input.requestId,
+    ...(input.errors === undefined ? {} : { errors: input.errors }),
+  };
+}
