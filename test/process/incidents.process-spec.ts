@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import net, { type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
@@ -87,6 +88,29 @@ async function blackhole(port: number): Promise<{ close(): Promise<void> }> {
         });
       }),
   };
+}
+
+/** Leaves nothing behind in the shared Redis: deletes the keys under `prefix`. */
+async function deleteRedisKeys(prefix: string): Promise<void> {
+  const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    const keys: string[] = [];
+    let cursor = '0';
+    for (let i = 0; i < 1_000; i += 1) {
+      const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1_000);
+      keys.push(...batch);
+      cursor = next;
+      if (cursor === '0') {
+        break;
+      }
+    }
+    if (keys.length > 0) {
+      await redis.del(...keys);
+    }
+  } finally {
+    redis.disconnect();
+  }
 }
 
 const startsWith =
@@ -386,6 +410,116 @@ describe('incidents (built server)', () => {
     );
   }, 60_000);
 
+  describe('Redis frozen (connected, silent: a proxy holding its bytes)', () => {
+    const prefix = uniqueRedisPrefix('incidents-frozen');
+    let proxy: TcpProxy;
+
+    beforeAll(async () => {
+      const target = new URL(TEST_REDIS_URL);
+      proxy = new TcpProxy(target.hostname, Number(target.port || 6379));
+      await proxy.start();
+    });
+
+    afterAll(async () => {
+      await proxy.cut();
+      await deleteRedisKeys(prefix);
+    }, 30_000);
+
+    it('after the first timeout requests stop waiting on Redis (circuit open), limits hold in memory, /ready 503; unfrozen, counters are shared in Redis again', async () => {
+      const COMMAND_TIMEOUT_MS = 500;
+      const SEQUENTIAL = 20;
+      const server = await ServerProcess.start({
+        env: {
+          DATABASE_URL: suiteDb.url,
+          DB_MIGRATE_ON_START: 'true',
+          REDIS_URL: `redis://${LOOPBACK}:${proxy.port}`,
+          REDIS_KEY_PREFIX: prefix,
+          REDIS_COMMAND_TIMEOUT_MS: String(COMMAND_TIMEOUT_MS),
+          REDIS_BREAKER_RESET_MS: '5000',
+          RATE_LIMIT_MAX: '1000000',
+          LOGIN_RATE_LIMIT_MAX: '5',
+          LOGIN_RATE_LIMIT_TTL_MS: '60000',
+        },
+      });
+      const login = (email: string): Promise<HttpResponse> =>
+        httpRequest(server.port, '/api/v1/auth/login', {
+          method: 'POST',
+          body: { email, password: 'wrong-password-123' },
+        });
+      expect((await httpRequest(server.port, '/api/v1/products?limit=1')).status).toBe(200);
+
+      let first: Timed<HttpResponse>;
+      let sequential: Timed<number[]>;
+      let ready: HttpResponse;
+      let health: HttpResponse;
+      let frozenLogins: number[];
+      proxy.hold();
+      try {
+        // The first request waits for its command to time out, then is served (memory counters).
+        first = await timed(() => httpRequest(server.port, '/api/v1/products?limit=1'));
+        // The circuit is open: the next ones do not wait on Redis at all.
+        sequential = await timed(async () => {
+          const statuses: number[] = [];
+          for (let i = 0; i < SEQUENTIAL; i += 1) {
+            statuses.push((await httpRequest(server.port, '/api/v1/products?limit=1')).status);
+          }
+          return statuses;
+        });
+        ready = await httpRequest(server.port, '/ready');
+        health = await httpRequest(server.port, '/health');
+        // The login limit still holds, per process in memory: 5 attempts, then 429.
+        frozenLogins = [];
+        for (let i = 0; i < 6; i += 1) {
+          frozenLogins.push((await login('frozen@example.com')).status);
+        }
+      } finally {
+        proxy.release();
+      }
+      expect(first.value.status).toBe(200);
+      expect(sequential.value).toEqual(Array.from({ length: SEQUENTIAL }, () => 200));
+      // A correctness bound, not a benchmark: waiting on Redis per request would take
+      // SEQUENTIAL x COMMAND_TIMEOUT_MS (10 s); half of that is out of reach even on a busy box.
+      expect(sequential.ms).toBeLessThan((SEQUENTIAL * COMMAND_TIMEOUT_MS) / 2);
+      expect(ready.status).toBe(503);
+      expect(parseJson(ready.body)).toMatchObject({
+        status: 'error',
+        error: { redis: { status: 'down' } },
+        info: { database: { status: 'up' } },
+      });
+      expect(health.status).toBe(200);
+      expect(frozenLogins).toEqual([401, 401, 401, 401, 401, 429]);
+      const opened = server.logsMatching(startsWith('Redis circuit open'));
+      expect(opened.length).toBeGreaterThanOrEqual(1);
+      expect(opened[0]).toMatchObject({ level: 'warn', forMs: 5000 });
+
+      // Unfrozen: the half-open probe closes the circuit by itself; counters live in Redis again.
+      const back = await pollUntil(server.port, '/ready', (r) => r.status === 200, 20_000);
+      expect((await login('after@example.com')).status).toBe(401);
+      expect((await login('after@example.com')).status).toBe(401);
+      const emailKey = createHash('sha256').update('after@example.com').digest('hex');
+      const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+      try {
+        await redis.connect();
+        expect(await redis.get(`${prefix}{login:email:${emailKey}:login}:hits`)).toBe('2');
+      } finally {
+        redis.disconnect();
+      }
+      expect(server.logsMatching(startsWith('Redis circuit closed')).length).toBeGreaterThanOrEqual(
+        1,
+      );
+      expect(
+        server.logsMatching(startsWith('Rate-limit storage recovered')).length,
+      ).toBeGreaterThanOrEqual(1);
+      expect(server.isRunning).toBe(true);
+      expect(server.logs.filter((l) => l.level === 'fatal')).toEqual([]);
+      note(
+        `[incidents] Redis frozen (REDIS_COMMAND_TIMEOUT_MS=${COMMAND_TIMEOUT_MS}): first request ` +
+          `${Math.round(first.ms)} ms, then ${SEQUENTIAL} sequential in ${Math.round(sequential.ms)} ms; ` +
+          `logins ${JSON.stringify(frozenLogins)}; /ready 200 ${Math.round(back.ms)} ms after unfreezing`,
+      );
+    }, 120_000);
+  });
+
   describe('login rate limit with two cluster workers and Redis (a proxy in front of it)', () => {
     const prefix = uniqueRedisPrefix('incidents');
     let proxy: TcpProxy;
@@ -398,26 +532,7 @@ describe('incidents (built server)', () => {
 
     afterAll(async () => {
       await proxy.cut();
-      // Leave nothing behind in the shared Redis.
-      const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-      try {
-        await redis.connect();
-        const keys: string[] = [];
-        let cursor = '0';
-        for (let i = 0; i < 1_000; i += 1) {
-          const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1_000);
-          keys.push(...batch);
-          cursor = next;
-          if (cursor === '0') {
-            break;
-          }
-        }
-        if (keys.length > 0) {
-          await redis.del(...keys);
-        }
-      } finally {
-        redis.disconnect();
-      }
+      await deleteRedisKeys(prefix);
     }, 30_000);
 
     it('the 6th attempt is 429 whichever worker takes it; with Redis down the service keeps serving and limits per process', async () => {

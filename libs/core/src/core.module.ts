@@ -20,7 +20,8 @@ import { MemoryReporter } from './observability/memory-reporter';
 import { MetricsController } from './observability/metrics.controller';
 import { MetricsService } from './observability/metrics.service';
 import { ROOT_LOGGER } from './logging/logging.constants';
-import { REDIS_CLIENT } from './redis/redis.constants';
+import type { RedisBreaker } from './redis/redis-breaker';
+import { REDIS_BREAKER, REDIS_CLIENT } from './redis/redis.constants';
 import { RedisModule } from './redis/redis.module';
 import { AccessGuard } from './security/access.guard';
 import { AppThrottlerGuard } from './security/app-throttler.guard';
@@ -34,10 +35,10 @@ export interface CoreModuleOptions {
   readonly rootLogger: Logger;
 }
 
-function throttlerStorage(redis: Redis | null): ThrottlerStorage {
-  return redis === null
+function throttlerStorage(redis: Redis | null, breaker: RedisBreaker | null): ThrottlerStorage {
+  return redis === null || breaker === null
     ? new MemoryThrottlerStorage()
-    : new ResilientThrottlerStorage(new ThrottlerStorageRedisService(redis));
+    : new ResilientThrottlerStorage(new ThrottlerStorageRedisService(redis), breaker);
 }
 
 /**
@@ -73,12 +74,12 @@ export class CoreModule {
         RedisModule,
         DatabaseModule.forRoot(config, options.migrations),
         ThrottlerModule.forRootAsync({
-          inject: [REDIS_CLIENT],
-          useFactory: (redis: Redis | null) => ({
+          inject: [REDIS_CLIENT, REDIS_BREAKER],
+          useFactory: (redis: Redis | null, breaker: RedisBreaker | null) => ({
             throttlers: [
               { name: 'default', ttl: config.rateLimit.ttlMs, limit: config.rateLimit.max },
             ],
-            storage: throttlerStorage(redis),
+            storage: throttlerStorage(redis, breaker),
           }),
         }),
         HealthModule,

@@ -8,8 +8,9 @@ import { AppConfig, RateLimitedError } from '@app/core';
 /**
  * Brute-force limit on login: LOGIN_RATE_LIMIT_MAX attempts per window per client
  * address and, separately, per normalised email, counted in the platform's throttler
- * storage (Redis when configured, so the limit holds across processes). Every attempt
- * counts, right or wrong, and is checked before the password is.
+ * storage (Redis when configured, so the limit holds across processes; while Redis fails or
+ * its circuit is open, per process in memory without waiting on it). Every attempt counts,
+ * right or wrong, and is checked before the password is.
  */
 @Injectable()
 export class LoginThrottle {

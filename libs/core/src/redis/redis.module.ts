@@ -2,21 +2,26 @@ import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nes
 import { Redis } from 'ioredis';
 
 import { AppConfig } from '../config/app-config';
-import { REDIS_CLIENT } from './redis.constants';
+import { RedisBreaker } from './redis-breaker';
+import { REDIS_BREAKER, REDIS_CLIENT } from './redis.constants';
+
+type RedisConfig = NonNullable<AppConfig['redis']>;
 
 const logger = new Logger('Redis');
 
 /**
- * Commands fail fast while Redis is unreachable (no offline queue, one retry), so a
- * Redis outage turns into a handled error instead of requests that hang.
+ * Commands fail fast while Redis is unreachable (no offline queue, one retry), and a
+ * command Redis does not answer (frozen, not refusing) fails after REDIS_COMMAND_TIMEOUT_MS,
+ * so a Redis outage turns into a handled error instead of requests that hang. Users run
+ * their commands through the client's `RedisBreaker`, so only the first one waits that long.
  */
-export function createRedisClient(url: string, keyPrefix: string): Redis {
+export function createRedisClient({ url, keyPrefix, commandTimeoutMs }: RedisConfig): Redis {
   const client = new Redis(url, {
     keyPrefix,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2_000,
-    commandTimeout: 1_000,
+    commandTimeout: commandTimeoutMs,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
   });
   let reachable = true;
@@ -42,15 +47,26 @@ export function createRedisClient(url: string, keyPrefix: string): Redis {
       provide: REDIS_CLIENT,
       inject: [AppConfig],
       useFactory: (config: AppConfig): Redis | null =>
-        config.redis === null ? null : createRedisClient(config.redis.url, config.redis.keyPrefix),
+        config.redis === null ? null : createRedisClient(config.redis),
+    },
+    {
+      // One breaker for the one client: every user of Redis sees the same circuit.
+      provide: REDIS_BREAKER,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig): RedisBreaker | null =>
+        config.redis === null ? null : new RedisBreaker(config.redis.breakerResetMs),
     },
   ],
-  exports: [REDIS_CLIENT],
+  exports: [REDIS_CLIENT, REDIS_BREAKER],
 })
 export class RedisModule implements OnApplicationShutdown {
-  constructor(@Inject(REDIS_CLIENT) private readonly client: Redis | null) {}
+  constructor(
+    @Inject(REDIS_CLIENT) private readonly client: Redis | null,
+    @Inject(REDIS_BREAKER) private readonly breaker: RedisBreaker | null,
+  ) {}
 
   async onApplicationShutdown(): Promise<void> {
+    this.breaker?.shutdown();
     if (this.client === null) {
       return;
     }
