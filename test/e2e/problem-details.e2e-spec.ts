@@ -1,3 +1,5 @@
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+
 import { createTestDatabase, type TestDatabase } from '../utils/database';
 import { ProbeModule } from '../utils/probe.module';
 import { createTestApp, type TestApp } from '../utils/test-app';
@@ -90,6 +92,140 @@ describe('problem details for every error class', () => {
       instance: '/api/v1/_probe/echo',
       code: 'UNSUPPORTED_MEDIA_TYPE',
       requestId: res.headers['x-request-id'],
+    });
+  });
+
+  describe('Content-Encoding and charset of a JSON body', () => {
+    const VALID = { name: 'ok', items: [{ quantity: 2 }] };
+    /** What the client sees: status, media type, Accept-Encoding and the whole body. */
+    const post = async (headers: Record<string, string>, body: Buffer) => {
+      const res = await t.http
+        .post('/api/v1/_probe/echo')
+        .set({ 'Content-Type': 'application/json', ...headers })
+        // As bytes: superagent would JSON-encode a Buffer sent as application/json.
+        .serialize(() => body as unknown as string)
+        .send(body);
+      return {
+        status: res.status,
+        contentType: res.headers['content-type'],
+        acceptEncoding: res.headers['accept-encoding'],
+        body: res.body as unknown,
+      };
+    };
+    const problem = (
+      status: number,
+      slug: string,
+      title: string,
+      detail: string,
+      code: string,
+    ): unknown =>
+      expect.objectContaining({
+        status,
+        contentType: PROBLEM_JSON,
+        body: {
+          type: `https://errors.test/${slug}`,
+          title,
+          status,
+          detail,
+          instance: '/api/v1/_probe/echo',
+          code,
+          requestId: expect.stringMatching(UUID),
+        },
+      });
+
+    it.each([
+      ['gzip', gzipSync],
+      ['deflate', deflateSync],
+      ['GZIP', gzipSync],
+    ])('accepts valid %s JSON', async (encoding, compress) => {
+      expect(await post({ 'Content-Encoding': encoding }, compress(JSON.stringify(VALID)))).toEqual(
+        {
+          status: 200,
+          contentType: 'application/json; charset=utf-8',
+          acceptEncoding: undefined,
+          body: VALID,
+        },
+      );
+    });
+
+    it.each([
+      ['gzip', 'plain JSON', Buffer.from('{"name":"not compressed"}')],
+      ['deflate', 'plain JSON', Buffer.from('{"name":"not compressed"}')],
+      ['gzip', 'a truncated stream', gzipSync(JSON.stringify(VALID)).subarray(0, 12)],
+      ['deflate', 'a truncated stream', deflateSync(JSON.stringify(VALID)).subarray(0, 6)],
+    ])('a %s body holding %s → 400 MALFORMED_JSON, not a 500', async (encoding, _, body) => {
+      const res = await post({ 'Content-Encoding': encoding }, body);
+      expect(res).toEqual(
+        problem(
+          400,
+          'bad-request',
+          'Bad Request',
+          `Request body is not valid ${encoding} data`,
+          'MALFORMED_JSON',
+        ),
+      );
+    });
+
+    it('valid gzip around malformed JSON → 400 MALFORMED_JSON', async () => {
+      const res = await post({ 'Content-Encoding': 'gzip' }, gzipSync('{"name": "a",'));
+      expect(res).toEqual(
+        problem(
+          400,
+          'bad-request',
+          'Bad Request',
+          'Request body is not valid JSON',
+          'MALFORMED_JSON',
+        ),
+      );
+    });
+
+    it('a 20 MB gzip bomb → 413 PAYLOAD_TOO_LARGE (the limit counts decoded bytes)', async () => {
+      const bomb = gzipSync(`{"name":"${' '.repeat(20 * 1024 * 1024)}"}`);
+      expect(bomb.length).toBeLessThan(100 * 1024);
+      const res = await post({ 'Content-Encoding': 'gzip' }, bomb);
+      expect(res).toEqual(
+        problem(
+          413,
+          'payload-too-large',
+          'Payload Too Large',
+          'Request body exceeds 102400 bytes',
+          'PAYLOAD_TOO_LARGE',
+        ),
+      );
+    });
+
+    it.each([
+      ['br', brotliCompressSync(JSON.stringify(VALID))],
+      ['x-foo', Buffer.from(JSON.stringify(VALID))],
+      ['gzip, gzip', gzipSync(gzipSync(JSON.stringify(VALID)))],
+    ])('Content-Encoding %s → 415 naming the accepted ones', async (encoding, body) => {
+      const res = await post({ 'Content-Encoding': encoding }, body);
+      expect(res).toEqual(
+        problem(
+          415,
+          'unsupported-media-type',
+          'Unsupported Media Type',
+          `Content-Encoding ${encoding} is not supported; send gzip, deflate or none`,
+          'UNSUPPORTED_MEDIA_TYPE',
+        ),
+      );
+      expect(res.acceptEncoding).toBe('gzip, deflate');
+    });
+
+    it('a charset other than UTF-8 → 415 naming it', async () => {
+      const res = await post(
+        { 'Content-Type': 'application/json; charset=iso-8859-1' },
+        Buffer.from(JSON.stringify(VALID)),
+      );
+      expect(res).toEqual(
+        problem(
+          415,
+          'unsupported-media-type',
+          'Unsupported Media Type',
+          'Charset iso-8859-1 is not supported; send application/json in UTF-8',
+          'UNSUPPORTED_MEDIA_TYPE',
+        ),
+      );
     });
   });
 

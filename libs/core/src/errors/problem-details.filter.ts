@@ -13,10 +13,11 @@ import { translateDatabaseError } from '../database/database-errors';
 import {
   AppError,
   BodyTooLargeError,
-  JsonContentTypeRequiredError,
   MalformedJsonError,
   RateLimitedError,
   RouteNotFoundError,
+  UnsupportedMediaTypeError,
+  ValidationError,
 } from './app-error';
 import { CoreErrorCode } from './core-error-codes';
 import {
@@ -51,24 +52,72 @@ const SERVER_ERROR_DETAIL: Readonly<Record<number, string>> = {
   503: 'Service unavailable; retry later',
 };
 
+/** What a request body may be encoded with: their decoders need only a 32 KiB window. */
+export const ACCEPTED_CONTENT_ENCODINGS = ['gzip', 'deflate'] as const;
+
+/** RFC 9110 12.5.3: a 415 for a content coding names the ones that are accepted. */
+export class UnsupportedContentEncodingError extends UnsupportedMediaTypeError {
+  readonly code = CoreErrorCode.UNSUPPORTED_MEDIA_TYPE;
+  constructor(encoding: string) {
+    super(
+      `Content-Encoding ${encoding} is not supported; send ${ACCEPTED_CONTENT_ENCODINGS.join(', ')} or none`,
+    );
+  }
+
+  override get headers(): Readonly<Record<string, string>> {
+    return { 'Accept-Encoding': ACCEPTED_CONTENT_ENCODINGS.join(', ') };
+  }
+}
+
+class UnsupportedCharsetError extends UnsupportedMediaTypeError {
+  readonly code = CoreErrorCode.UNSUPPORTED_MEDIA_TYPE;
+  constructor(charset: string | undefined) {
+    super(`Charset ${charset ?? '(unknown)'} is not supported; send application/json in UTF-8`);
+  }
+}
+
+/** The body could not be decompressed: as sent, it is not JSON. */
+class MalformedEncodedBodyError extends ValidationError {
+  readonly code = CoreErrorCode.MALFORMED_JSON;
+  constructor(encoding: string, cause: Error) {
+    super(`Request body is not valid ${encoding} data`, { cause, meta: { reason: cause.message } });
+  }
+}
+
 interface BodyParserError {
   readonly type: string;
   readonly status: number;
   readonly limit?: number;
+  readonly encoding?: string;
+  readonly charset?: string;
+}
+
+function isHttpError(error: unknown): error is Error & { readonly status: number } {
+  return error instanceof Error && typeof (error as { status?: unknown }).status === 'number';
 }
 
 function isBodyParserError(error: unknown): error is BodyParserError {
-  return (
-    error instanceof Error &&
-    typeof (error as { type?: unknown }).type === 'string' &&
-    typeof (error as { status?: unknown }).status === 'number'
-  );
+  return isHttpError(error) && typeof (error as { type?: unknown }).type === 'string';
 }
 
-/** Maps body-parser's errors (http-errors with a `type`) onto platform errors. */
-export function fromBodyParserError(error: unknown, limitBytes: number): AppError | null {
+/**
+ * Maps body-parser's errors (http-errors with a `type`) onto platform errors. `contentEncoding`
+ * is passed only for errors that come straight out of the JSON parser: there, a 400 without a
+ * `type` is the decompression stream failing (zlib's Z_DATA_ERROR, a truncated stream...).
+ */
+export function fromBodyParserError(
+  error: unknown,
+  limitBytes: number,
+  contentEncoding?: string,
+): AppError | null {
   if (!isBodyParserError(error)) {
-    return null;
+    if (contentEncoding === undefined || !isHttpError(error) || error.status !== 400) {
+      return null;
+    }
+    // Not decoding: the request stream itself failed (the client went away).
+    return contentEncoding.toLowerCase() === 'identity'
+      ? new HttpStatusError(400, { cause: error })
+      : new MalformedEncodedBodyError(contentEncoding, error);
   }
   switch (error.type) {
     case 'entity.parse.failed':
@@ -76,9 +125,16 @@ export function fromBodyParserError(error: unknown, limitBytes: number): AppErro
     case 'entity.too.large':
       return new BodyTooLargeError(error.limit ?? limitBytes);
     case 'encoding.unsupported':
+      return new UnsupportedContentEncodingError(error.encoding ?? contentEncoding ?? 'unknown');
     case 'charset.unsupported':
-      return new JsonContentTypeRequiredError(undefined);
+      return new UnsupportedCharsetError(error.charset);
+    case 'stream.encoding.set':
+    case 'stream.not.readable':
+      // The body stream was misused on the server (read twice, decoded early): a 500 is right.
+      return null;
     default:
+      // request.aborted, request.size.invalid (400), entity.verify.failed (403): the status
+      // body-parser chose, with its reason phrase.
       return error.status >= 400 && error.status < 500
         ? new HttpStatusError(error.status, { cause: error })
         : null;

@@ -2,7 +2,11 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { json } from 'express';
 
 import { JsonContentTypeRequiredError, JsonTooDeepError } from '../errors/app-error';
-import { fromBodyParserError } from '../errors/problem-details.filter';
+import {
+  ACCEPTED_CONTENT_ENCODINGS,
+  UnsupportedContentEncodingError,
+  fromBodyParserError,
+} from '../errors/problem-details.filter';
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
 
@@ -19,6 +23,24 @@ export function requireJsonBody(): RequestHandler {
       return;
     }
     next();
+  };
+}
+
+const ENCODINGS: readonly string[] = ['identity', ...ACCEPTED_CONTENT_ENCODINGS];
+
+/**
+ * gzip and deflate only (415 otherwise, as body-parser answers an unknown coding). body-parser
+ * 2 would also decode br and zstd, whose window a few header bytes can set to 16 MiB (brotli)
+ * or 128 MiB (zstd) per request, whatever the limit on the decoded size.
+ */
+export function requireAcceptedEncoding(): RequestHandler {
+  return (req, _res, next) => {
+    const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
+    next(
+      hasBody(req.headers) && !ENCODINGS.includes(encoding)
+        ? new UnsupportedContentEncodingError(encoding)
+        : undefined,
+    );
   };
 }
 
@@ -47,14 +69,16 @@ export function jsonBodyParsers(
   limitBytes: number,
   maxDepth: number,
 ): Array<RequestHandler | ErrorRequestHandler> {
-  const translate: ErrorRequestHandler = (error, _req, _res, next) => {
-    next(fromBodyParserError(error, limitBytes) ?? error);
+  const translate: ErrorRequestHandler = (error, req, _res, next) => {
+    const encoding = req.headers['content-encoding'] ?? 'identity';
+    next(fromBodyParserError(error, limitBytes, encoding) ?? error);
   };
   const depthGuard: RequestHandler = (req, _res, next) => {
     next(jsonDepthExceeds(req.body, maxDepth) ? new JsonTooDeepError(maxDepth) : undefined);
   };
   return [
     requireJsonBody(),
+    requireAcceptedEncoding(),
     json({ limit: limitBytes, type: JSON_TYPES, strict: true }),
     translate,
     depthGuard,
