@@ -3,18 +3,50 @@ import argon2 from 'argon2';
 
 import { AppConfig } from '@app/core';
 
+/** At most `limit` tasks run at once; the others wait their turn in arrival order. */
+export class ConcurrencyLimit {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running < this.limit) {
+      this.running += 1;
+    } else {
+      // The slot is handed over by the task that finishes (see below): `running` stays put.
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next === undefined) {
+        this.running -= 1;
+      } else {
+        next();
+      }
+    }
+  }
+}
+
 /**
  * argon2id with the configured cost (at least OWASP's m=19 MiB, t=2, p=1). The work runs
- * on libuv's thread pool, off the event loop.
+ * on libuv's thread pool, off the event loop, but that pool (4 threads) is shared with file
+ * and DNS work and, on a small box, the CPU with the event loop itself: so at most
+ * PASSWORD_HASH_CONCURRENCY hashes (default: cores - 1) run at once, hash and verify alike,
+ * and a login flood queues here instead of starving every other request.
  */
 @Injectable()
 export class PasswordHasher implements OnModuleInit {
   private readonly options: argon2.Options & { raw?: false };
+  private readonly limit: ConcurrencyLimit;
   private dummyHash = '';
 
   constructor(config: AppConfig) {
-    const { memoryKib, timeCost, parallelism } = config.auth.argon2;
+    const { memoryKib, timeCost, parallelism, concurrency } = config.auth.argon2;
     this.options = { type: argon2.argon2id, memoryCost: memoryKib, timeCost, parallelism };
+    this.limit = new ConcurrencyLimit(concurrency);
   }
 
   async onModuleInit(): Promise<void> {
@@ -23,13 +55,13 @@ export class PasswordHasher implements OnModuleInit {
   }
 
   hash(password: string): Promise<string> {
-    return argon2.hash(password, this.options);
+    return this.limit.run(() => argon2.hash(password, this.options));
   }
 
   /** False for a mismatch or a malformed hash; never throws for bad input. */
   async verify(hash: string, password: string): Promise<boolean> {
     try {
-      return await argon2.verify(hash, password);
+      return await this.limit.run(() => argon2.verify(hash, password));
     } catch {
       return false;
     }
