@@ -1,16 +1,21 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
-import { IsString, Length } from 'class-validator';
+import { IsString, Length, Matches } from 'class-validator';
+
+const REFRESH_TOKEN = { min: 1, max: 200, pattern: '^[A-Za-z0-9_-]+$' } as const;
+const MESSAGE = `refreshToken must be ${REFRESH_TOKEN.min} to ${REFRESH_TOKEN.max} characters of A-Z, a-z, 0-9, _ and -`;
 
 @ApiSchema({ name: 'RefreshToken', description: 'A refresh token from `TokenPair`.' })
 export class RefreshTokenDto {
+  /** Anything outside the documented pattern is a 400: it cannot be a token the service issued. */
   @ApiProperty({
-    minLength: 1,
-    maxLength: 200,
-    pattern: '^[A-Za-z0-9_-]+$',
+    minLength: REFRESH_TOKEN.min,
+    maxLength: REFRESH_TOKEN.max,
+    pattern: REFRESH_TOKEN.pattern,
     description: 'Opaque and single-use. Tokens that were not issued by the service are a 401.',
     example: 'mBJf0cYbX1pT3q9Vw2k7ZsLr8uHn4aE6dGxQy5oNiCt',
   })
   @IsString()
-  @Length(1, 200)
+  @Length(REFRESH_TOKEN.min, REFRESH_TOKEN.max, { message: MESSAGE })
+  @Matches(new RegExp(REFRESH_TOKEN.pattern), { message: MESSAGE })
   readonly refreshToken!: string;
 }

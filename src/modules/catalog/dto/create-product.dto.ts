@@ -1,5 +1,7 @@
 import { ApiSchema } from '@nestjs/swagger';
-import { IsOptional, Matches } from 'class-validator';
+import { Matches } from 'class-validator';
+
+import { OptionalNotNull } from '@app/core';
 
 import {
   ApiCurrency,
@@ -32,7 +34,7 @@ export class CreateProductDto {
     required: false,
     description: 'ISO 4217 code, `EUR` when omitted; cannot be changed later.',
   })
-  @IsOptional()
+  @OptionalNotNull()
   @Matches(/^[A-Z]{3}$/, { message: 'currency must be an ISO 4217 code such as EUR' })
   readonly currency: string = 'EUR';
 

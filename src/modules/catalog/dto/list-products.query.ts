@@ -1,8 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsOptional, IsString, Length } from 'class-validator';
+import { IsString, Length } from 'class-validator';
 
-import { PageQueryDto } from '@app/core';
+import { OptionalNotNull, PageQueryDto } from '@app/core';
 
 export class ListProductsQuery extends PageQueryDto {
   /** Case-insensitive "contains" on name or SKU. */
@@ -14,7 +14,7 @@ export class ListProductsQuery extends PageQueryDto {
     description: 'Case-insensitive "contains" on name or SKU (trimmed).',
     example: 'mug',
   })
-  @IsOptional()
+  @OptionalNotNull()
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @IsString()
   @Length(1, 100)

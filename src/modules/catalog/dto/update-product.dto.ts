@@ -1,5 +1,6 @@
 import { ApiSchema } from '@nestjs/swagger';
-import { IsOptional } from 'class-validator';
+
+import { OptionalNotNull, RequireAnyOf } from '@app/core';
 
 import {
   ApiPriceCents,
@@ -16,20 +17,21 @@ import {
     'The fields to change, at least one (an empty body is a 400). `sku` and `currency` cannot ' +
     'be changed.',
 })
+@RequireAnyOf<UpdateProductDto>('name', 'priceCents', 'stock')
 export class UpdateProductDto {
   @ApiProductName(false)
-  @IsOptional()
+  @OptionalNotNull()
   @IsProductName()
   readonly name?: string;
 
   @ApiPriceCents(false)
-  @IsOptional()
+  @OptionalNotNull()
   @IsPriceCents()
   readonly priceCents?: number;
 
   /** Sets the stock level (an inventory count), not a delta. */
   @ApiStock(false, 'The new stock level (an inventory count, not a delta).')
-  @IsOptional()
+  @OptionalNotNull()
   @IsStock()
   readonly stock?: number;
 }

@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsUUID } from 'class-validator';
+import { IsIn, IsUUID } from 'class-validator';
 
-import { PageQueryDto } from '@app/core';
+import { OptionalNotNull, PageQueryDto } from '@app/core';
 
 import { ORDER_STATUSES, type OrderStatus } from '../order-status';
 import { ORDER_STATUS_SCHEMA } from './change-status.dto';
@@ -12,7 +12,7 @@ export class ListOrdersQuery extends PageQueryDto {
     required: false,
     description: 'Only orders in this status.',
   })
-  @IsOptional()
+  @OptionalNotNull()
   @IsIn(ORDER_STATUSES, { message: `status must be one of: ${ORDER_STATUSES.join(', ')}` })
   readonly status?: OrderStatus;
 
@@ -26,7 +26,7 @@ export class ListOrdersQuery extends PageQueryDto {
       "Admins: only this user's orders. Customers may pass only their own id " +
       '(403 `ORDER_FILTER_FORBIDDEN` otherwise).',
   })
-  @IsOptional()
+  @OptionalNotNull()
   @IsUUID('all', { message: 'userId must be a UUID' })
   readonly userId?: string;
 }

@@ -1,5 +1,7 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
-import { IsDefined, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
+import { IsDefined, IsString, MaxLength, ValidateIf } from 'class-validator';
+
+import { OptionalNotNull, RequireAnyOf } from '@app/core';
 
 import { ApiPassword, ApiUserName, IsPassword, IsUserName } from './user-fields';
 
@@ -9,14 +11,15 @@ import { ApiPassword, ApiUserName, IsPassword, IsUserName } from './user-fields'
     "Changes to the caller's own account. Changing the password needs `currentPassword` " +
     'and revokes every refresh token of the account.',
 })
+@RequireAnyOf<UpdateMeDto>('name', 'password')
 export class UpdateMeDto {
   @ApiUserName(false)
-  @IsOptional()
+  @OptionalNotNull()
   @IsUserName()
   readonly name?: string;
 
   @ApiPassword(false, 'The new password.')
-  @IsOptional()
+  @OptionalNotNull()
   @IsPassword()
   readonly password?: string;
 
