@@ -49,6 +49,26 @@ export default tseslint.config(
     },
   },
   {
+    // class-validator's IsOptional() lets `null` through to NOT NULL columns (a 500): the
+    // domain modules use @OptionalNotNull() from @app/core, which refuses null with a 400.
+    files: ['src/modules/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'class-validator',
+              importNames: ['IsOptional'],
+              message:
+                'IsOptional() accepts null: use OptionalNotNull() from @app/core (undefined only).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['libs/core/src/config/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
