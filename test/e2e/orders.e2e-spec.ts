@@ -560,6 +560,54 @@ describe('orders', () => {
         .expect(409);
     });
 
+    describe('POST /api/v1/orders/:id/cancel with If-Match', () => {
+      const cancel = (user: TestUser, id: string, ifMatch?: string) => {
+        const req = t.http.post(`/api/v1/orders/${id}/cancel`).set(...bearer(user));
+        return ifMatch === undefined ? req : req.set('If-Match', ifMatch);
+      };
+
+      it('refuses a stale version with 412 and changes neither the order nor the stock', async () => {
+        const { order, product } = await newOrder(3);
+        await setStatus(order.id, 'paid', '"1"').expect(200);
+        const res = await cancel(alice, order.id, '"1"').expect(412);
+        expect(res.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+        expect(res.body).toEqual({
+          type: 'https://errors.example.com/precondition-failed',
+          title: 'Precondition Failed',
+          status: 412,
+          detail: 'If-Match does not match the current version ("2"); reload and retry',
+          instance: `/api/v1/orders/${order.id}/cancel`,
+          code: 'ORDER_VERSION_MISMATCH',
+          requestId: res.headers['x-request-id'],
+        });
+        const current = await t.http
+          .get(`/api/v1/orders/${order.id}`)
+          .set(...bearer(alice))
+          .expect(200);
+        expect(current.body).toMatchObject({ status: 'paid', version: 2 });
+        expect(current.headers.etag).toBe('"2"');
+        expect(await stockOf(product)).toBe(7);
+      });
+
+      it('cancels at the matching version (strong or weak ETag), and without If-Match', async () => {
+        const { order, product } = await newOrder(3);
+        await setStatus(order.id, 'paid', '"1"').expect(200);
+        const res = await cancel(alice, order.id, '"2"').expect(200);
+        expect(res.body).toMatchObject({ id: order.id, status: 'cancelled', version: 3 });
+        expect(res.headers.etag).toBe('"3"');
+        expect(await stockOf(product)).toBe(10);
+
+        const weak = await newOrder(1);
+        await cancel(admin, weak.order.id, 'W/"1"').expect(200);
+        expect(await stockOf(weak.product)).toBe(10);
+
+        const unconditional = await newOrder(2);
+        const plain = await cancel(alice, unconditional.order.id).expect(200);
+        expect(plain.body).toMatchObject({ status: 'cancelled', version: 2 });
+        expect(await stockOf(unconditional.product)).toBe(10);
+      });
+    });
+
     it('answers 404 when someone else tries to cancel', async () => {
       const { order } = await newOrder();
       await t.http

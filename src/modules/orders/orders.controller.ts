@@ -2,13 +2,14 @@ import {
   Body,
   Controller,
   Get,
-  Headers,
   HttpCode,
   HttpStatus,
   Patch,
   Post,
   Query,
   Res,
+  createParamDecorator,
+  type ExecutionContext,
 } from '@nestjs/common';
 import {
   ApiCreatedResponse,
@@ -17,7 +18,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 
 import {
   ApiAuthenticated,
@@ -63,6 +64,22 @@ function parseIfMatch(header: string | undefined): number | undefined {
   const match = /^(?:W\/)?"?(\d{1,9})"?$/.exec(header.trim());
   return match?.[1] === undefined ? -1 : Number(match[1]);
 }
+
+/** The version a change is conditional on (`If-Match`), or undefined without the header. */
+const IfMatchVersion = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): number | undefined =>
+    parseIfMatch(ctx.switchToHttp().getRequest<Request>().headers['if-match']),
+);
+
+/** Documents `If-Match` for every route that takes `@IfMatchVersion()`. */
+const ApiIfMatch = (): MethodDecorator =>
+  ApiHeader({
+    name: 'If-Match',
+    required: false,
+    description:
+      'The `ETag` the change is based on: `"3"`, `W/"3"` or `3`. Any other value never matches (412).',
+    schema: { type: 'string', maxLength: 16, pattern: '^(W/)?"?[0-9]{1,9}"?$' },
+  });
 
 const etag = (order: OrderResponse): string => `"${String(order.version)}"`;
 
@@ -164,9 +181,12 @@ export class OrdersController {
     summary: 'Cancel an order',
     description:
       'The owner or an admin (404 for anyone else). Only `pending` and `paid` orders can be ' +
-      `cancelled (409 \`ORDER_ILLEGAL_TRANSITION\` otherwise); the stock goes back to the catalog.\n\n${ORDER_STATUS_MACHINE}`,
+      'cancelled (409 `ORDER_ILLEGAL_TRANSITION` otherwise); the stock goes back to the catalog. ' +
+      'With `If-Match`, the order is cancelled only if it is still at that version (412 ' +
+      `\`ORDER_VERSION_MISMATCH\` otherwise, and nothing changes).\n\n${ORDER_STATUS_MACHINE}`,
   })
   @ApiIdParam('The order.')
+  @ApiIfMatch()
   @ApiOkResponse({
     type: OrderResponse,
     description: 'The cancelled order.',
@@ -175,15 +195,17 @@ export class OrdersController {
   @ApiProblems(PARAMETER_PROBLEMS, {
     404: [OrdersErrorCode.ORDER_NOT_FOUND],
     409: [OrdersErrorCode.ORDER_ILLEGAL_TRANSITION],
+    412: [OrdersErrorCode.ORDER_VERSION_MISMATCH],
   })
   @Post(':id/cancel')
   @HttpCode(HttpStatus.OK)
   async cancel(
     @IdParam() id: string,
+    @IfMatchVersion() expectedVersion: number | undefined,
     @CurrentUser() user: AuthenticatedUser,
     @Res({ passthrough: true }) res: Response,
   ): Promise<OrderResponse> {
-    const order = await this.orders.cancel(id, user);
+    const order = await this.orders.cancel(id, user, expectedVersion);
     res.setHeader('ETag', etag(order));
     return order;
   }
@@ -199,13 +221,7 @@ export class OrdersController {
       `atomically against the current status.\n\n${ORDER_STATUS_MACHINE}`,
   })
   @ApiIdParam('The order.')
-  @ApiHeader({
-    name: 'If-Match',
-    required: false,
-    description:
-      'The `ETag` the change is based on: `"3"`, `W/"3"` or `3`. Any other value never matches (412).',
-    schema: { type: 'string', maxLength: 16, pattern: '^(W/)?"?[0-9]{1,9}"?$' },
-  })
+  @ApiIfMatch()
   @ApiOkResponse({
     type: OrderResponse,
     description: 'The order in its new status.',
@@ -221,11 +237,11 @@ export class OrdersController {
   async changeStatus(
     @IdParam() id: string,
     @Body() dto: ChangeStatusDto,
-    @Headers('if-match') ifMatch: string | undefined,
+    @IfMatchVersion() expectedVersion: number | undefined,
     @CurrentUser() user: AuthenticatedUser,
     @Res({ passthrough: true }) res: Response,
   ): Promise<OrderResponse> {
-    const order = await this.orders.changeStatus(id, dto.status, user, parseIfMatch(ifMatch));
+    const order = await this.orders.changeStatus(id, dto.status, user, expectedVersion);
     res.setHeader('ETag', etag(order));
     return order;
   }

@@ -171,9 +171,13 @@ export class OrdersService implements OnModuleInit, OnModuleDestroy {
     return toPage(rows, query.limit, toOrderResponse, this.config.pagination);
   }
 
-  /** Owners may cancel their own orders; admins any. */
-  cancel(id: string, viewer: AuthenticatedUser): Promise<OrderResponse> {
-    return this.transition(id, OrderStatus.CANCELLED, viewer, undefined);
+  /** Owners may cancel their own orders; admins any; optionally guarded by If-Match. */
+  cancel(
+    id: string,
+    viewer: AuthenticatedUser,
+    expectedVersion: number | undefined,
+  ): Promise<OrderResponse> {
+    return this.transition(id, OrderStatus.CANCELLED, viewer, expectedVersion);
   }
 
   /** Admin status change, optionally guarded by If-Match on the version. */
