@@ -17,6 +17,7 @@ import {
 import type {
   HeaderObject,
   OperationObject,
+  ParameterObject,
   PathItemObject,
   ReferenceObject,
   ResponseObject,
@@ -253,6 +254,14 @@ const RESPONSE_HEADERS: Record<string, HeaderObject> = {
     required: true,
     schema: { type: 'string', maxLength: 12, pattern: '^"[0-9]{1,10}"$', example: '"1"' },
   },
+  'Body-ETag': {
+    description:
+      'Sent as `ETag` on every 200 of a `GET` without an entity tag of its own: a weak tag of ' +
+      'the body (`W/"<length>-<hash>"`). Send it back in `If-None-Match` to get a 304 without ' +
+      'a body while the response would be the same.',
+    required: true,
+    schema: { type: 'string', maxLength: 64, pattern: '^W/"[0-9a-f]{1,16}-[A-Za-z0-9+/]{27}"$' },
+  },
   'Idempotent-Replayed': {
     description:
       'Present (`true`) when this is the stored response of an earlier request with the same ' +
@@ -276,7 +285,8 @@ const RATE_LIMIT_HEADERS: ResponseHeaderName[] = [
 
 // ---- Problem responses ----
 
-export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 422 | 429 | 500 | 503;
+export type ProblemStatus =
+  400 | 401 | 403 | 404 | 408 | 409 | 412 | 413 | 415 | 422 | 429 | 431 | 500 | 503;
 
 /** Error codes by HTTP status, as a route can answer them. */
 export type ProblemSpec = Partial<Record<ProblemStatus, readonly string[]>>;
@@ -286,6 +296,20 @@ export const REQUEST_BODY_PROBLEMS: ProblemSpec = {
   400: [CoreErrorCode.VALIDATION_FAILED, CoreErrorCode.MALFORMED_JSON, CoreErrorCode.JSON_TOO_DEEP],
   413: [CoreErrorCode.PAYLOAD_TOO_LARGE],
   415: [CoreErrorCode.UNSUPPORTED_MEDIA_TYPE],
+};
+
+/**
+ * What every route can answer before it is reached, whatever its method: Node's HTTP parser
+ * (bad framing, a request head over 16 KiB, a request not received in time) and the JSON body
+ * parsers, which run on every route (GET, POST without a body and the probes included).
+ * `createOpenApiDocument()` adds these to every operation; a route declares only its own.
+ */
+const PIPELINE_PROBLEMS: ProblemSpec = {
+  400: [CoreErrorCode.MALFORMED_JSON, CoreErrorCode.JSON_TOO_DEEP, CoreErrorCode.HTTP_ERROR],
+  408: [CoreErrorCode.HTTP_ERROR],
+  413: [CoreErrorCode.PAYLOAD_TOO_LARGE, CoreErrorCode.HTTP_ERROR],
+  415: [CoreErrorCode.UNSUPPORTED_MEDIA_TYPE],
+  431: [CoreErrorCode.HTTP_ERROR],
 };
 
 /** Query string or path parameter validation. */
@@ -308,16 +332,24 @@ const STATUS_HEADERS: Partial<Record<ProblemStatus, ResponseHeaderName[]>> = {
 };
 
 const STATUS_MEANING: Record<ProblemStatus, string> = {
-  400: 'The request is malformed or fails validation (`errors` lists the fields).',
+  400:
+    'The request is malformed or fails validation (`errors` lists the fields); `HTTP_ERROR` ' +
+    'when the HTTP parser refused it (bad framing or headers; the connection is closed).',
   401: 'Missing, malformed, expired or revoked credentials.',
   403: 'Authenticated, but not allowed.',
   404: 'Not found, or owned by someone else.',
+  408:
+    'The request was not received in time (`HTTP_HEADERS_TIMEOUT_MS` for the head, ' +
+    '`HTTP_REQUEST_TIMEOUT_MS` in all); the connection is closed.',
   409: 'Conflicts with the current state of the resource.',
   412: '`If-Match` does not match the current `ETag`.',
-  413: 'The body is larger than 100 kB.',
+  413:
+    'The body is larger than 100 kB (`HTTP_ERROR`: chunk extensions too large, the ' +
+    'connection is closed).',
   415: 'The body is not `application/json`.',
   422: 'Well-formed, but refers to something that does not exist or cannot be combined.',
   429: 'Rate limit exceeded; retry after `Retry-After` seconds.',
+  431: 'The request line and headers are larger than 16 KiB; the connection is closed.',
   500: 'Unexpected failure; the body says `Internal server error` and nothing else.',
   503: 'A dependency (the database) is unavailable, or the service is shutting down.',
 };
@@ -479,6 +511,13 @@ Users, catalog and orders.
 - Unknown fields in a body, or in the query string of a list route, are rejected (400), never
   silently dropped; fields the server owns (\`id\`, \`role\`, \`status\`, \`totalCents\`,
   \`userId\`, \`version\`…) cannot be set through a body that does not list them.
+  Request schemas say so with \`additionalProperties: false\`; a PATCH body must change at
+  least one field.
+- A string that contains U+0000 (NUL), in a body or a query string, is a 400
+  \`VALIDATION_FAILED\` (the pattern \`^[^\\u0000]*$\`). Fields described as trimmed (\`email\`,
+  \`name\`, \`q\`) lose leading and trailing whitespace before their length is checked.
+- Every 200 of a \`GET\` carries an \`ETag\`; send it back in \`If-None-Match\` to get a 304
+  without a body while the response is unchanged.
 - Ids are UUIDs (v4 or v7): a malformed id in a path is a 400, an unknown one a 404.
 - Money is integer minor units (\`priceCents\`, \`totalCents\`) with an ISO 4217 \`currency\`
   (default \`EUR\`), never floats. Timestamps are ISO 8601 in UTC.
@@ -502,6 +541,7 @@ answer. A few codes are not tied to one operation:
 | --- | --- | --- |
 | 404 | \`ROUTE_NOT_FOUND\` | no route matches the method and path, also under \`/api/v1\` |
 | 409 | \`RESOURCE_CONFLICT\` | a write hit a uniqueness conflict that has no more specific code |
+| 400, 408, 413, 431 | \`HTTP_ERROR\` | Node's HTTP parser refused the request (bad framing, request not received in time, chunk extensions or request head too large); the connection is closed |
 | 4xx | \`HTTP_ERROR\` | any other client error raised by the framework, with no more specific code |
 | 401 | \`UNAUTHENTICATED\` | a protected route was reached while no authenticator is configured (a deployment error) |
 
@@ -561,13 +601,25 @@ export function openApiConfig(): Omit<OpenAPIObject, 'paths'> {
       'Liveness, readiness and metrics for the platform: unversioned, not rate limited.',
     )
     .build();
-  return { ...config, components: { ...config.components, headers: RESPONSE_HEADERS } };
+  return {
+    ...config,
+    components: {
+      ...config.components,
+      headers: RESPONSE_HEADERS,
+      parameters: { 'If-None-Match': IF_NONE_MATCH },
+    },
+  };
 }
 
-function operationsOf(document: OpenAPIObject): OperationObject[] {
-  const methods = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+type Method = (typeof METHODS)[number];
+
+function operationsOf(document: OpenAPIObject): Array<[Method, OperationObject]> {
   return Object.values(document.paths).flatMap((item: PathItemObject) =>
-    methods.flatMap((method) => (item[method] === undefined ? [] : [item[method]])),
+    METHODS.flatMap((method): Array<[Method, OperationObject]> => {
+      const operation = item[method];
+      return operation === undefined ? [] : [[method, operation]];
+    }),
   );
 }
 
@@ -597,12 +649,202 @@ function addBearerFailures(operation: OperationObject): void {
   operation.responses['401'] = problemResponse(401, codes);
 }
 
+/** Adds `spec` to the operation's problem responses, keeping the codes it declares itself. */
+function addProblems(operation: OperationObject, spec: ProblemSpec): void {
+  for (const [status, codes] of mergeProblems([spec])) {
+    const existing = operation.responses[String(status)] as ResponseObject | undefined;
+    const own = existing === undefined ? [] : (problemCodes(existing) ?? []);
+    operation.responses[String(status)] = problemResponse(
+      status,
+      mergeProblems([{ [status]: own }, { [status]: codes }]).get(status) ?? codes,
+    );
+  }
+}
+
+/** The parser and body problems on every operation; a 400 for the body schema where there is one. */
+function addPipelineProblems(operation: OperationObject): void {
+  const body: ProblemSpec =
+    operation.requestBody === undefined ? {} : { 400: [CoreErrorCode.VALIDATION_FAILED] };
+  addProblems(operation, body);
+  addProblems(operation, PIPELINE_PROBLEMS);
+}
+
+const IF_NONE_MATCH: ParameterObject = {
+  name: 'If-None-Match',
+  in: 'header',
+  required: false,
+  description:
+    'An `ETag` of an earlier 200 of this URL (or several, comma-separated, or `*`): when it ' +
+    'matches the response the server would send, the answer is a 304 without a body.',
+  schema: {
+    type: 'string',
+    maxLength: 16_384,
+    pattern: '^(\\*|(W/)?"[^"]*"( *, *(W/)?"[^"]*")*)$',
+  },
+};
+
+/**
+ * Express tags every 200 it sends with a body (a weak `ETag` of the body unless the route
+ * sets its own) and answers a `GET` whose `If-None-Match` matches with a 304 and no body.
+ */
+function addConditionalGet(operation: OperationObject): void {
+  const ok = operation.responses['200'] as ResponseObject | undefined;
+  if (ok?.content === undefined) {
+    return;
+  }
+  const etag = ok.headers?.['ETag'] ?? headerRef('Body-ETag');
+  ok.headers = { ...ok.headers, ETag: etag };
+  operation.parameters = [
+    ...(operation.parameters ?? []),
+    { $ref: '#/components/parameters/If-None-Match' },
+  ];
+  operation.responses['304'] = {
+    description:
+      'Not Modified: `If-None-Match` matches the `ETag` the 200 would carry. No body; the ' +
+      '`ETag` is repeated.',
+    headers: { ETag: etag },
+  };
+}
+
+// ---- Request schemas: what the validation pipe refuses ----
+
+/** U+0000 in any string of a body or query is a 400 (`VALIDATION_FAILED`). */
+const NO_NUL_PATTERN = '^[^\\u0000]*$';
+/** Formats whose own grammar already excludes U+0000. */
+const NUL_FREE_FORMATS = new Set(['uuid', 'date-time', 'uri']);
+
+/** A string the validation pipe checks for U+0000 and that no pattern or enum already bounds. */
+function forbidNul(schema: SchemaObject): void {
+  if (
+    schema.type === 'string' &&
+    schema.pattern === undefined &&
+    schema.enum === undefined &&
+    !NUL_FREE_FORMATS.has(schema.format ?? '')
+  ) {
+    schema.pattern = NO_NUL_PATTERN;
+  }
+}
+
+type SchemaMap = Record<string, SchemaObject | ReferenceObject>;
+
+const refName = (ref: ReferenceObject): string => ref.$ref.replace('#/components/schemas/', '');
+
+/** Names of the component schemas reachable from `roots`. */
+function reachableSchemas(
+  roots: Array<SchemaObject | ReferenceObject>,
+  schemas: SchemaMap,
+): Set<string> {
+  const found = new Set<string>();
+  const stack = [...roots];
+  while (stack.length > 0) {
+    const node = stack.pop() as SchemaObject | ReferenceObject;
+    if ('$ref' in node) {
+      const name = refName(node);
+      const target = schemas[name];
+      if (!found.has(name) && target !== undefined) {
+        found.add(name);
+        stack.push(target);
+      }
+      continue;
+    }
+    stack.push(
+      ...Object.values(node.properties ?? {}),
+      ...(node.items === undefined ? [] : [node.items]),
+      ...(node.allOf ?? []),
+      ...(node.anyOf ?? []),
+      ...(node.oneOf ?? []),
+    );
+  }
+  return found;
+}
+
+/** Every schema object inside `schema` (itself, its properties and items), refs excluded. */
+function inlineSchemas(schema: SchemaObject | ReferenceObject): SchemaObject[] {
+  if ('$ref' in schema) {
+    return [];
+  }
+  return [
+    schema,
+    ...Object.values(schema.properties ?? {}).flatMap(inlineSchemas),
+    ...(schema.items === undefined ? [] : inlineSchemas(schema.items)),
+    ...(schema.allOf ?? []).flatMap(inlineSchemas),
+  ];
+}
+
+function bodySchemaOf(operation: OperationObject): SchemaObject | ReferenceObject | undefined {
+  const body = operation.requestBody;
+  return body === undefined || '$ref' in body
+    ? undefined
+    : body.content['application/json']?.schema;
+}
+
+function responseSchemasOf(operation: OperationObject): Array<SchemaObject | ReferenceObject> {
+  return Object.values(operation.responses).flatMap(
+    (response?: ResponseObject | ReferenceObject) =>
+      response === undefined || '$ref' in response
+        ? []
+        : Object.values(response.content ?? {}).flatMap((media) =>
+            media.schema === undefined ? [] : [media.schema],
+          ),
+  );
+}
+
+/**
+ * The global validation pipe (`forbidNonWhitelisted`) refuses unknown properties at every
+ * level, and U+0000 in any string: request-body schemas say so with
+ * `additionalProperties: false` and a pattern. A PATCH body must change something
+ * (`minProperties: 1`). String query parameters get the same NUL pattern.
+ */
+function tightenRequestSchemas(
+  document: OpenAPIObject,
+  entries: Array<[Method, OperationObject]>,
+): void {
+  const operations = entries.map(([, operation]) => operation);
+  const schemas = (document.components?.schemas ?? {}) as SchemaMap;
+  const bodies = operations.flatMap((op) => {
+    const schema = bodySchemaOf(op);
+    return schema === undefined ? [] : [schema];
+  });
+  const requestNames = reachableSchemas(bodies, schemas);
+  const responseNames = reachableSchemas(operations.flatMap(responseSchemasOf), schemas);
+  const requestSchemas = [
+    ...[...requestNames].flatMap((name) => {
+      const schema = schemas[name] as SchemaObject | ReferenceObject;
+      if (responseNames.has(name) && !('$ref' in schema) && schema.type === 'object') {
+        throw new Error(
+          `Schema ${name} is both a request body and a response: give the request its own class`,
+        );
+      }
+      return inlineSchemas(schema);
+    }),
+    ...bodies.flatMap(inlineSchemas),
+  ];
+  for (const schema of requestSchemas) {
+    if (schema.type === 'object' && schema.allOf === undefined) {
+      schema.additionalProperties ??= false;
+    }
+    forbidNul(schema);
+  }
+  for (const [method, operation] of entries) {
+    const body = bodySchemaOf(operation);
+    const target = body !== undefined && '$ref' in body ? schemas[refName(body)] : body;
+    if (method === 'patch' && target !== undefined && !('$ref' in target)) {
+      target.minProperties ??= 1;
+    }
+    for (const parameter of operation.parameters ?? []) {
+      if (!('$ref' in parameter) && parameter.in === 'query' && parameter.schema !== undefined) {
+        inlineSchemas(parameter.schema).forEach(forbidNul);
+      }
+    }
+  }
+}
+
 /** Headers every response carries; rate-limit headers where the route is rate limited. */
 function addCommonHeaders(operation: OperationObject): void {
   const rateLimited = operation.responses['429'] !== undefined;
   for (const [status, response] of Object.entries(operation.responses)) {
     const common: ResponseHeaderName[] = ['X-Request-Id', 'Access-Control-Allow-Origin'];
-    if (rateLimited && /^[24]/.test(status)) {
+    if (rateLimited && /^[234]/.test(status)) {
       common.push(...RATE_LIMIT_HEADERS);
     }
     const target = response as ResponseObject;
@@ -628,10 +870,16 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
     operationIdFactory: (controller, method) =>
       `${controller.replace(/Controller$/, '')}_${method}`,
   });
-  for (const operation of operationsOf(document)) {
+  const operations = operationsOf(document);
+  tightenRequestSchemas(document, operations);
+  for (const [method, operation] of operations) {
     // Not marked @ApiAuthenticated(): public (`npm run openapi` checks this against @Public()).
     operation.security ??= [];
     addBearerFailures(operation);
+    addPipelineProblems(operation);
+    if (method === 'get') {
+      addConditionalGet(operation);
+    }
     addCommonHeaders(operation);
     operation.responses = sortKeys(operation.responses);
   }
