@@ -1,19 +1,47 @@
 import type { DynamicModule, Type } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { __resetOutOfContextForTests } from 'nestjs-pino/PinoLogger';
-import request from 'supertest';
+import request, { type Response } from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 
 import { loadConfig, type RawEnvironment } from '@app/core';
 
 import { createApp } from '../../src/bootstrap';
 import { LogCapture } from './log-capture';
+import { OpenApiContract } from './openapi-contract';
 
 export interface TestApp {
   readonly app: NestExpressApplication;
+  /** With `{ contract: true }`, every response it gets is checked by `expectMatchesContract`. */
   readonly http: TestAgent;
   readonly logs: LogCapture;
+  /**
+   * Throws unless `res` is what the OpenAPI document of this app declares for its operation
+   * (status, media type, body schema, declared headers): see test/utils/openapi-contract.ts.
+   */
+  expectMatchesContract(res: Response): void;
   close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  /** Check every response of `http` against the OpenAPI document (opt-in per suite). */
+  readonly contract?: boolean;
+}
+
+const HTTP_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'head', 'options']);
+
+/** The agent, with the contract check added to every request it starts. */
+function checkedAgent(agent: TestAgent, check: (res: Response) => void): TestAgent {
+  return new Proxy(agent, {
+    get(target, property, receiver): unknown {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof property !== 'string' || !HTTP_METHODS.has(property)) {
+        return value;
+      }
+      const start = value as (url: string) => request.Test;
+      return (url: string) => start.call(target, url).expect(check);
+    },
+  });
 }
 
 /** Defaults for every suite; a suite's own env wins. */
@@ -36,6 +64,7 @@ const BASE_ENV: RawEnvironment = {
 export async function createTestApp(
   env: RawEnvironment,
   extraImports: ReadonlyArray<Type | DynamicModule> = [],
+  options: TestAppOptions = {},
 ): Promise<TestApp> {
   // nestjs-pino keeps one process-wide logger for lines outside a request: point it at
   // this app's capture (with several apps in one suite, the newest one gets them).
@@ -44,10 +73,17 @@ export async function createTestApp(
   const config = loadConfig({ ...BASE_ENV, ...env });
   const app = await createApp({ config, logDestination: logs, extraImports });
   const server = app.getHttpServer();
+  let contract: OpenApiContract | undefined;
+  const expectMatchesContract = (res: Response): void => {
+    contract ??= OpenApiContract.of(app);
+    contract.assert(res);
+  };
+  const http = request(server);
   return {
     app,
     logs,
-    http: request(server),
+    http: options.contract === true ? checkedAgent(http, expectMatchesContract) : http,
+    expectMatchesContract,
     close: () => app.close(),
   };
 }
