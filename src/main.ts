@@ -1,3 +1,6 @@
+// First, before anything slow loads: SIGTERM or a crash during start-up exits with a log
+// line, not by signal. It loads only node:fs, so OpenTelemetry still comes before http & co.
+import '@app/core/lifecycle/install-boot-guard';
 // OpenTelemetry must patch http, express and pg before anything loads them.
 import { tracing } from './instrumentation';
 

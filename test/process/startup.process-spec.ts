@@ -3,12 +3,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
+import { Client } from 'pg';
+
 import {
   REPO_ROOT,
   ServerProcess,
+  eventually,
   httpRequest,
   makeTempDir,
   parseJson,
+  processSuiteDatabase,
+  sleep,
   stopAllServers,
   within,
 } from '../utils/server-process';
@@ -165,5 +170,109 @@ describe('start-up of the built server', () => {
         { note: 'kept' },
       ]);
     }, 180_000);
+  });
+
+  describe('SIGTERM at any moment of start-up', () => {
+    const suiteDb = processSuiteDatabase('process_startup_signal');
+    const STARTING = 'Signal received while starting: nothing to drain, exiting';
+    /** The lock runPendingMigrations() takes on PostgreSQL (data-source.factory.ts). */
+    const MIGRATION_LOCK_KEY = 727_274_001;
+
+    const env = (extra: Record<string, string> = {}): Record<string, string> => ({
+      DATABASE_URL: suiteDb.url,
+      DB_MIGRATE_ON_START: 'true',
+      SHUTDOWN_READY_DELAY_MS: '0',
+      ...extra,
+    });
+
+    /**
+     * The JSON lines of stderr (the start-up logger's). Node's module trace shares stderr and
+     * may leave a line unfinished when ours is written, so a line is found where it starts.
+     */
+    const stderrLines = (server: ServerProcess): Array<Record<string, unknown>> =>
+      server.stderr.split('\n').flatMap((line) => {
+        const start = line.indexOf('{"level":');
+        return start < 0 ? [] : [parseJson(line.slice(start))];
+      });
+
+    /** Exit 0, not by signal, with the one line that says why; it never listened. */
+    async function expectOrderlyExit(server: ServerProcess): Promise<void> {
+      const exit = await within(server.exited, 60_000, 'server did not exit after SIGTERM');
+      expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
+      expect(stderrLines(server).filter((l) => l.msg === STARTING)).toMatchObject([
+        { level: 'warn', signal: 'SIGTERM' },
+      ]);
+      expect(server.logs.filter((l) => l.msg === 'Listening')).toEqual([]);
+    }
+
+    /**
+     * The earliest moment JavaScript can act on: main.js's first import after the guard
+     * (OpenTelemetry), found in Node's own module-loader trace (NODE_DEBUG on stderr). Before
+     * that, Node's native bootstrap owns the signals and nothing in-process can catch them.
+     */
+    it('as OpenTelemetry begins to load: exit 0 (not by signal) and a log line', async () => {
+      const marker = 'REQUEST ./instrumentation parent: .';
+      const server = await ServerProcess.spawn({ env: env({ NODE_DEBUG: 'module' }) });
+      await eventually(
+        () => server.stderr.includes(marker) || !server.isRunning,
+        60_000,
+        'the module trace line of instrumentation',
+      );
+      expect(server.stderr).toContain(marker);
+      server.kill('SIGTERM');
+
+      await expectOrderlyExit(server);
+    }, 90_000);
+
+    /**
+     * Fixed moments after spawn: past Node's own bootstrap (~0.1 s here under load), inside
+     * the loading of the modules, the connect or the migrations, depending on the machine.
+     * On a machine fast enough to be serving already, the graceful drain is the orderly exit.
+     */
+    it.each([300, 600, 1_000, 2_000])(
+      'SIGTERM %i ms after spawn: exit 0 (not by signal) and a log line',
+      async (delayMs) => {
+        const server = await ServerProcess.spawn({ env: env() });
+        await sleep(delayMs);
+        expect(server.isRunning).toBe(true);
+        server.kill('SIGTERM');
+
+        const exit = await within(server.exited, 60_000, 'server did not exit after SIGTERM');
+        expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
+        const said = [
+          ...stderrLines(server).filter((l) => l.msg === STARTING),
+          ...server.logs.filter((l) => l.msg === 'Shutdown complete' && l.exitCode === 0),
+        ];
+        expect(said).toHaveLength(1);
+      },
+      90_000,
+    );
+
+    it('while the migrations wait for their lock: exit 0 (not by signal) and a log line', async () => {
+      const holder = new Client({ connectionString: suiteDb.url });
+      await holder.connect();
+      try {
+        await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+        const server = await ServerProcess.spawn({ env: env() });
+        const waiting = async (): Promise<boolean> => {
+          const { rows } = await holder.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_locks
+              WHERE locktype = 'advisory' AND NOT granted AND objid = $1
+                AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+            [MIGRATION_LOCK_KEY],
+          );
+          return (rows[0]?.n ?? 0) > 0;
+        };
+        for (let poll = 0; poll < 600 && server.isRunning && !(await waiting()); poll += 1) {
+          await sleep(100);
+        }
+        expect(await waiting()).toBe(true);
+        server.kill('SIGTERM');
+
+        await expectOrderlyExit(server);
+      } finally {
+        await holder.end();
+      }
+    }, 120_000);
   });
 });

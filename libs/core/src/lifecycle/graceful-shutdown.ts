@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import type { Logger } from 'pino';
 
+import { releaseBootGuard } from './boot-guard';
 import { LifecycleService } from './lifecycle.service';
 
 export interface ShutdownTimings {
@@ -120,4 +121,5 @@ export function installProcessHandlers(
       void graceful.run(signal, 0);
     });
   }
+  releaseBootGuard();
 }
