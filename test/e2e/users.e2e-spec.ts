@@ -1,3 +1,4 @@
+import type request from 'supertest';
 import { DataSource } from 'typeorm';
 
 import {
@@ -36,6 +37,20 @@ describe('users', () => {
       .query('SELECT count(*) AS n FROM users WHERE email = $1', [email]);
     return Number(rows[0]?.n);
   };
+
+  const sql = <T>(query: string, params: unknown[] = []): Promise<T[]> =>
+    t.app.get(DataSource).query(query, params);
+
+  const adminCount = async (): Promise<number> => {
+    const rows = await sql<{ n: string }>("SELECT count(*) AS n FROM users WHERE role = 'admin'");
+    return Number(rows[0]?.n);
+  };
+
+  const setRole = (by: TestUser, user: { id: string }, role: 'admin' | 'customer'): request.Test =>
+    t.http
+      .patch(`/api/v1/users/${user.id}/role`)
+      .set(...bearer(by))
+      .send({ role });
 
   describe('POST /api/v1/users', () => {
     it('registers a customer with a normalised email and returns only public fields', async () => {
@@ -403,6 +418,103 @@ describe('users', () => {
       expect(res.body).toMatchObject({
         code: 'USER_LAST_ADMIN',
         detail: 'The last admin cannot be demoted',
+      });
+    });
+
+    it('answers every one of 8 concurrent role changes of one user, with several admins', async () => {
+      // The old lock order (the admins by id, then the target) deadlocked when the target,
+      // just promoted, sorts before every other admin: a transaction that sees it as an admin
+      // locks it first, then waits for an admin held by one that waits for the target (503).
+      const others = [await createUser(t.http), await createUser(t.http)];
+      for (const other of others) {
+        await setRole(admin, other, 'admin').expect(200);
+      }
+      const lowestAdmin = [admin, ...others].map((u) => u.id).sort()[0] ?? '';
+      let target: { id: string } | null = null;
+      for (let tries = 0; tries < 40 && target === null; tries += 1) {
+        const res = await t.http.post('/api/v1/users').send(buildUserInput()).expect(201);
+        const id = (res.body as { id: string }).id;
+        target = id < lowestAdmin ? { id } : null;
+      }
+      if (target === null) {
+        throw new Error('no user id sorted before the admins in 40 tries');
+      }
+      const changes = target;
+      // 8 clients, each changing the role 6 times back to back: requests keep arriving while
+      // others commit, so transactions see the target both as a customer and as an admin.
+      const statuses = (
+        await Promise.all(
+          Array.from({ length: 8 }, async (_, client) => {
+            const seen: number[] = [];
+            for (let i = 0; i < 6; i += 1) {
+              const res = await setRole(
+                admin,
+                changes,
+                (client + i) % 2 === 0 ? 'admin' : 'customer',
+              );
+              seen.push(res.status);
+            }
+            return seen;
+          }),
+        )
+      ).flat();
+      expect(statuses).toEqual(Array.from({ length: 48 }, () => 200));
+
+      for (const user of [...others, changes]) {
+        await setRole(admin, user, 'customer').expect(200);
+      }
+      expect(await adminCount()).toBe(1);
+    }, 60_000);
+
+    describe('two admins demoting each other at once', () => {
+      // Each update is held open for a moment (trigger), so both requests are past the role
+      // guard before either commits: the second must see the first and refuse.
+      beforeAll(async () => {
+        await sql(`
+          CREATE FUNCTION slow_role() RETURNS trigger AS $$
+          BEGIN
+            PERFORM pg_sleep(0.3);
+            RETURN NEW;
+          END $$ LANGUAGE plpgsql;
+          CREATE TRIGGER users_role_slow BEFORE UPDATE ON users
+            FOR EACH ROW WHEN (NEW.role IS DISTINCT FROM OLD.role AND OLD.name = 'Slow')
+            EXECUTE FUNCTION slow_role();`);
+      });
+
+      afterAll(async () => {
+        await sql('DROP TRIGGER users_role_slow ON users; DROP FUNCTION slow_role();');
+      });
+
+      it('demotes exactly one: one 200, one 409, and an admin is left', async () => {
+        const first = await createUser(t.http, { name: 'Slow' });
+        const second = await createUser(t.http, { name: 'Slow' });
+        await setRole(admin, first, 'admin').expect(200);
+        await setRole(admin, second, 'admin').expect(200);
+        await setRole(first, admin, 'customer').expect(200);
+        expect(await adminCount()).toBe(2);
+
+        const results = await Promise.all([
+          setRole(first, second, 'customer'),
+          setRole(second, first, 'customer'),
+        ]);
+        expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+        // results[0] demoted `second`: when it won, `first` is the admin left, and vice versa.
+        const survivor = results[0].status === 200 ? first : second;
+        const refused = results.find((r) => r.status === 409);
+        expect(refused?.body).toEqual({
+          type: 'https://errors.example.com/conflict',
+          title: 'Conflict',
+          status: 409,
+          detail: 'The last admin cannot be demoted',
+          instance: `/api/v1/users/${survivor.id}/role`,
+          code: 'USER_LAST_ADMIN',
+          requestId: refused?.headers['x-request-id'],
+        });
+        expect(await adminCount()).toBe(1);
+
+        await setRole(survivor, admin, 'admin').expect(200);
+        await setRole(admin, survivor, 'customer').expect(200);
+        expect(await adminCount()).toBe(1);
       });
     });
   });

@@ -71,27 +71,33 @@ export class UsersRepository {
   }
 
   /**
-   * Changes a role, refusing to demote the last admin. The admin rows are locked so two
-   * admins demoting each other at once cannot leave the service with none.
+   * Changes a role, refusing to demote the last admin. The admins and the target are locked
+   * in one statement, in id order (every role change takes its locks in that one order, so
+   * they queue instead of deadlocking), so two admins demoting each other at once cannot
+   * leave the service with none. Returns the updated user.
    */
-  async updateRole(id: string, role: UserRole): Promise<'updated' | 'last-admin' | 'not-found'> {
+  async updateRole(id: string, role: UserRole): Promise<UserEntity | 'last-admin' | 'not-found'> {
     return this.dataSource.transaction(async (manager) => {
-      const admins = await manager
+      const locked = await manager
         .createQueryBuilder(UserEntity, 'u')
         .setLock('pessimistic_write')
-        .where('u.role = :admin', { admin: UserRole.ADMIN })
+        .where('(u.role = :admin OR u.id = :id)', { admin: UserRole.ADMIN, id })
         .orderBy('u.id')
         .getMany();
-      const target = await manager.findOneBy(UserEntity, { id });
-      if (target === null) {
+      const target = locked.find((user) => user.id === id);
+      if (target === undefined) {
         return 'not-found';
       }
+      const admins = locked.filter((user) => user.role === UserRole.ADMIN);
       const isOnlyAdmin = admins.length === 1 && admins[0]?.id === id;
       if (role !== UserRole.ADMIN && isOnlyAdmin) {
         return 'last-admin';
       }
+      if (target.role === role) {
+        return target;
+      }
       await manager.update(UserEntity, { id }, { role });
-      return 'updated';
+      return manager.findOneByOrFail(UserEntity, { id });
     });
   }
 

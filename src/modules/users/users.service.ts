@@ -153,7 +153,7 @@ export class UsersService implements OnApplicationBootstrap {
       throw new LastAdminError();
     }
     this.principals.delete(id);
-    return toUserResponse(await this.getEntity(id));
+    return toUserResponse(outcome);
   }
 
   /** Creates an admin only while none exists (bootstrap and `npm run admin:create`). */
