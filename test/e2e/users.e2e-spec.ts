@@ -246,6 +246,60 @@ describe('users', () => {
     });
   });
 
+  describe('PATCH /api/v1/users/me when the name cannot be written', () => {
+    // The name write fails (a trigger raises on this name) in a request that also changes
+    // the password: the whole request must roll back, the password change included.
+    beforeAll(async () => {
+      await sql(`
+        CREATE FUNCTION fail_poisoned_name() RETURNS trigger AS $$
+        BEGIN
+          RAISE EXCEPTION 'injected failure';
+        END $$ LANGUAGE plpgsql;
+        CREATE TRIGGER users_name_fail BEFORE UPDATE ON users
+          FOR EACH ROW WHEN (NEW.name = 'POISON' AND NEW.name IS DISTINCT FROM OLD.name)
+          EXECUTE FUNCTION fail_poisoned_name();`);
+    });
+
+    afterAll(async () => {
+      await sql('DROP TRIGGER users_name_fail ON users; DROP FUNCTION fail_poisoned_name();');
+    });
+
+    it('changes nothing: the old password still works, the new one does not, sessions live', async () => {
+      const user = await createUser(t.http);
+      const res = await t.http
+        .patch('/api/v1/users/me')
+        .set(...bearer(user))
+        .send({ name: 'POISON', password: 'a brand new password', currentPassword: user.password })
+        .expect(500);
+      expect(res.body).toEqual({
+        type: 'https://errors.example.com/internal-server-error',
+        title: 'Internal Server Error',
+        status: 500,
+        detail: 'Internal server error',
+        instance: '/api/v1/users/me',
+        code: 'INTERNAL',
+        requestId: res.headers['x-request-id'],
+      });
+      expect(res.text).not.toContain('injected');
+
+      const me = await t.http
+        .get('/api/v1/users/me')
+        .set(...bearer(user))
+        .expect(200);
+      expect(me.body).toMatchObject({ id: user.id, name: user.name });
+      await t.http
+        .post('/api/v1/auth/refresh')
+        .send({ refreshToken: user.refreshToken })
+        .expect(200);
+      await login(t.http, user.email, user.password);
+      const refused = await t.http
+        .post('/api/v1/auth/login')
+        .send({ email: user.email, password: 'a brand new password' })
+        .expect(401);
+      expect(refused.body.code).toBe('AUTH_INVALID_CREDENTIALS');
+    });
+  });
+
   describe('GET /api/v1/users/:id', () => {
     it('shows a user to themselves and to an admin', async () => {
       const user = await createUser(t.http);

@@ -30,7 +30,7 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.users.onPasswordChanged((userId) => this.refreshTokens.revokeAllOfUser(userId));
+    this.users.onPasswordChanged((tx, userId) => this.refreshTokens.revokeAllOfUser(tx, userId));
     this.purgeTimer = setInterval(() => void this.purgeExpired(), PURGE_INTERVAL_MS);
     this.purgeTimer.unref();
   }

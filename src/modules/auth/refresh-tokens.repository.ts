@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, IsNull, LessThan, Repository, type EntityManager } from 'typeorm';
 
+import type { Transaction } from '@app/core';
+
 import { RefreshTokenEntity } from './refresh-token.entity';
 
 export interface NewRefreshToken {
@@ -86,9 +88,13 @@ export class RefreshTokensRepository {
     });
   }
 
-  /** Every session of a user ends (password change). */
-  async revokeAllOfUser(userId: string): Promise<void> {
-    await this.tokens.update({ userId, revokedAt: IsNull() }, { revokedAt: () => 'now()' });
+  /** Every session of a user ends (password change, in the transaction that changes it). */
+  async revokeAllOfUser(tx: Transaction, userId: string): Promise<void> {
+    await tx.manager.update(
+      RefreshTokenEntity,
+      { userId, revokedAt: IsNull() },
+      { revokedAt: () => 'now()' },
+    );
   }
 
   /** Deletes rows that can no longer be used; returns how many. */

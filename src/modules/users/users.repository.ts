@@ -1,12 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, Repository } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 
-import { PgErrorCode, databaseErrorCode, type Keyset } from '@app/core';
+import { PgErrorCode, databaseErrorCode, type Keyset, type Transaction } from '@app/core';
 
 import { UserEntity } from './user.entity';
 import { UserRole } from './user-role';
 import { EmailTakenError } from './users.errors';
+
+/** A new password hash, replacing the one `currentPassword` was verified against. */
+export interface PasswordChange {
+  readonly from: string;
+  readonly to: string;
+}
 
 export interface NewUser {
   readonly email: string;
@@ -58,16 +65,41 @@ export class UsersRepository {
     return query.getMany();
   }
 
-  async updateName(id: string, name: string): Promise<void> {
-    await this.users.update({ id }, { name });
+  /**
+   * A profile edit as one statement of the caller's transaction: the name and, when given,
+   * the password. A new password marks every session issued before as dead and only
+   * replaces the hash the caller verified `currentPassword` against, so two changes
+   * racing cannot both win. Null when no row matched (unknown id, or the hash moved on).
+   */
+  async updateProfile(
+    tx: Transaction,
+    id: string,
+    changes: { readonly name?: string; readonly password?: PasswordChange },
+  ): Promise<UserEntity | null> {
+    const { name, password } = changes;
+    const set: QueryDeepPartialEntity<UserEntity> = {
+      ...(name === undefined ? {} : { name }),
+      ...(password === undefined
+        ? {}
+        : {
+            passwordHash: password.to,
+            sessionsRevokedAt: () => 'now()',
+          }),
+    };
+    if (Object.keys(set).length === 0) {
+      return tx.manager.findOneBy(UserEntity, { id });
+    }
+    const where = password === undefined ? { id } : { id, passwordHash: password.from };
+    const result = await tx.manager.update(UserEntity, where, set);
+    return result.affected === 0 ? null : tx.manager.findOneBy(UserEntity, { id });
   }
 
-  /** New hash and, in the same statement, the instant before which every session is dead. */
-  async updatePassword(id: string, passwordHash: string, revokeSessions: boolean): Promise<void> {
-    await this.users.update(
-      { id },
-      revokeSessions ? { passwordHash, sessionsRevokedAt: () => 'now()' } : { passwordHash },
-    );
+  /**
+   * Replaces a hash made with older parameters by one of the same password. Conditional on
+   * the old hash, so it can never undo a password change that committed in between.
+   */
+  async upgradePasswordHash(id: string, from: string, to: string): Promise<void> {
+    await this.users.update({ id, passwordHash: from }, { passwordHash: to });
   }
 
   /**

@@ -1,7 +1,15 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 
-import { AppConfig, decodeCursor, toPage, type AuthenticatedUser, type Page } from '@app/core';
+import {
+  AppConfig,
+  TransactionRunner,
+  decodeCursor,
+  toPage,
+  type AuthenticatedUser,
+  type Page,
+  type Transaction,
+} from '@app/core';
 
 import type { RegisterUserDto } from './dto/register-user.dto';
 import type { UpdateMeDto } from './dto/update-me.dto';
@@ -16,7 +24,7 @@ import {
   LastAdminError,
   UserNotFoundError,
 } from './users.errors';
-import { UsersRepository } from './users.repository';
+import { UsersRepository, type PasswordChange } from './users.repository';
 
 /** What authentication needs to know about a user on every request. */
 export interface UserPrincipal {
@@ -25,6 +33,9 @@ export interface UserPrincipal {
   /** Tokens issued before this instant (ms since epoch) are revoked; 0 when never. */
   readonly sessionsRevokedAtMs: number;
 }
+
+/** Runs inside the transaction that changes the password: commits or rolls back with it. */
+export type PasswordChangeListener = (tx: Transaction, userId: string) => Promise<void>;
 
 const toPrincipal = (user: UserEntity): UserPrincipal => ({
   id: user.id,
@@ -40,11 +51,12 @@ export class UsersService implements OnApplicationBootstrap {
    * entry when it changes a role or password; other processes see it after the TTL.
    */
   private readonly principals: LRUCache<string, UserPrincipal>;
-  private readonly passwordChangeListeners: Array<(userId: string) => Promise<void>> = [];
+  private readonly passwordChangeListeners: PasswordChangeListener[] = [];
 
   constructor(
     private readonly users: UsersRepository,
     private readonly hasher: PasswordHasher,
+    private readonly transactions: TransactionRunner,
     private readonly config: AppConfig,
   ) {
     this.principals = new LRUCache({ max: config.cache.max, ttl: config.cache.ttlMs });
@@ -82,16 +94,20 @@ export class UsersService implements OnApplicationBootstrap {
       return null;
     }
     if (this.hasher.needsRehash(user.passwordHash)) {
-      await this.users.updatePassword(user.id, await this.hasher.hash(password), false);
+      await this.users.upgradePasswordHash(
+        user.id,
+        user.passwordHash,
+        await this.hasher.hash(password),
+      );
     }
     return toPrincipal(user);
   }
 
   /**
    * Lets another module act when a password changes (auth revokes every refresh token),
-   * without users depending on it.
+   * in the same transaction, without users depending on it.
    */
-  onPasswordChanged(listener: (userId: string) => Promise<void>): void {
+  onPasswordChanged(listener: PasswordChangeListener): void {
     this.passwordChangeListeners.push(listener);
   }
 
@@ -126,22 +142,38 @@ export class UsersService implements OnApplicationBootstrap {
     return toPage(rows, limit, toUserResponse, this.config.pagination);
   }
 
+  /**
+   * One request, one transaction: the name, the password and what hangs on a password
+   * change (the listeners') are written together or not at all. Hashing happens before.
+   */
   async updateMe(id: string, dto: UpdateMeDto): Promise<UserResponse> {
+    let password: PasswordChange | undefined;
     if (dto.password !== undefined) {
       const user = await this.getEntity(id);
       if (!(await this.hasher.verify(user.passwordHash, dto.currentPassword ?? ''))) {
         throw new CurrentPasswordInvalidError();
       }
-      await this.users.updatePassword(id, await this.hasher.hash(dto.password), true);
-      this.principals.delete(id);
-      for (const listener of this.passwordChangeListeners) {
-        await listener(id);
+      password = { from: user.passwordHash, to: await this.hasher.hash(dto.password) };
+    }
+    const updated = await this.transactions.run(async (tx) => {
+      const user = await this.users.updateProfile(tx, id, { name: dto.name, password });
+      if (user === null) {
+        // The hash moved on since it was verified: a concurrent password change won.
+        throw password === undefined
+          ? new UserNotFoundError(id)
+          : new CurrentPasswordInvalidError();
       }
+      if (password !== undefined) {
+        for (const listener of this.passwordChangeListeners) {
+          await listener(tx, id);
+        }
+      }
+      return user;
+    });
+    if (password !== undefined) {
+      this.principals.delete(id);
     }
-    if (dto.name !== undefined) {
-      await this.users.updateName(id, dto.name);
-    }
-    return toUserResponse(await this.getEntity(id));
+    return toUserResponse(updated);
   }
 
   async changeRole(id: string, role: UserRole): Promise<UserResponse> {
