@@ -432,6 +432,107 @@ describe('cluster mode (CLUSTER_WORKERS=2) of the built server', () => {
     }, 120_000);
   });
 
+  describe('SIGTERM to the primary while its workers are still starting', () => {
+    afterEach(async () => {
+      await stopAllServers();
+    }, 30_000);
+
+    /**
+     * Moments after both forks: the workers are still in Node's bootstrap (0 ms; the forwarded
+     * SIGTERM kills them by signal, before any handler of theirs exists), loading modules, or
+     * connecting. A worker that ends because the primary asked it to is not a failure.
+     */
+    it.each([0, 300, 1_000])(
+      '%i ms after the forks: the primary exits 0, every worker stopped',
+      async (delayMs) => {
+        const server = await ServerProcess.spawn({ env: clusterEnv() });
+        await server.waitForLogCount(isMsg('Worker started'), WORKERS, 60_000);
+        await sleep(delayMs);
+        expect(server.logsMatching(isMsg('Listening'))).toEqual([]);
+        server.kill('SIGTERM');
+
+        const exit = await within(server.exited, 60_000, 'primary did not exit after SIGTERM');
+        const stopped = server.logsMatching(isMsg('Worker stopped'));
+        note(
+          `[cluster] SIGTERM ${delayMs} ms after the forks: workers ended ` +
+            `${JSON.stringify(stopped.map((l) => l.signal ?? l.code))}, primary exit ${String(exit.code)}`,
+        );
+        expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
+        expect(stopped).toHaveLength(WORKERS);
+        expect(server.logsMatching(isMsg('All workers stopped; primary exiting'))).toMatchObject([
+          { exitCode: 0 },
+        ]);
+        expect(server.messages()).not.toContain('Worker died unexpectedly');
+        for (const worker of server.workers()) {
+          expect(isAlive(worker.pid)).toBe(false);
+        }
+      },
+      90_000,
+    );
+  });
+
+  describe('workers killed (SIGKILL) under keep-alive and new-connection load', () => {
+    afterEach(async () => {
+      await stopAllServers();
+    }, 30_000);
+
+    it('every request gets a response or a connection error/close within 10 s: none hangs', async () => {
+      const KILLS = 3;
+      /** A hang is forever; this only bounds how long the test waits to see one. */
+      const HANG_MS = 10_000;
+      const server = await ServerProcess.start({
+        env: clusterEnv(),
+        listening: WORKERS,
+        timeoutMs: 90_000,
+      });
+      const loads = [true, false].map((keepAlive) =>
+        startLoad({
+          port: server.port,
+          clients: 6,
+          paths: [{ path: '/health' }, { path: PRODUCTS }],
+          keepAlive,
+          stopOnError: false,
+          requestTimeoutMs: HANG_MS,
+          maxRequestsPerClient: 20_000,
+          maxMs: 120_000,
+        }),
+      );
+      const killed: WorkerInfo[] = [];
+      try {
+        for (let kill = 0; kill < KILLS; kill += 1) {
+          await bothWorkersUp(server);
+          await sleep(700);
+          const victim = server.liveWorkers()[kill % WORKERS]!;
+          process.kill(victim.pid, 'SIGKILL');
+          killed.push(victim);
+          await replacementOf(server, victim);
+        }
+        await sleep(500);
+      } finally {
+        await Promise.all(loads.map((load) => load.stop()));
+      }
+
+      const outcomes = loads.flatMap((load) => load.outcomes);
+      const hung = outcomes.filter((o) => o.error === 'CLIENT_TIMEOUT');
+      const failures = outcomes.filter((o) => !isOk(o));
+      note(
+        `[cluster] ${KILLS} x SIGKILL under load: ${outcomes.length} requests, ` +
+          `${failures.length} failed (${JSON.stringify([...new Set(failures.map((o) => o.error ?? o.status))])}), ` +
+          `${hung.length} without any answer within ${HANG_MS} ms`,
+      );
+      expect(killed).toHaveLength(KILLS);
+      expect(outcomes.filter(isOk).length).toBeGreaterThan(100);
+      // No request was left hanging: each was answered or its connection failed/closed.
+      expect(hung).toEqual([]);
+      expect(
+        failures.filter((o) => o.status === undefined && !CONNECTION_ERRORS.has(o.error ?? '')),
+      ).toEqual([]);
+      // Failures are connection-level, never an error response.
+      expect(failures.filter((o) => o.status !== undefined)).toEqual([]);
+      expect(server.isRunning).toBe(true);
+    }, 240_000);
+  });
+
   describe('a crash loop', () => {
     afterEach(async () => {
       await stopAllServers();

@@ -5,6 +5,8 @@ import { AggregatorRegistry } from 'prom-client';
 
 import { METRICS_IPC } from '../observability/metrics.service';
 
+import { releaseBootGuard } from './boot-guard';
+
 export interface PrimaryOptions {
   readonly workers: number;
   /** The workers' own drain deadline; the primary waits a little longer, then kills. */
@@ -38,6 +40,8 @@ export function runPrimary(options: PrimaryOptions): void {
 
   const aggregator = new AggregatorRegistry();
   const crashes: number[] = [];
+  /** Workers the primary told to stop: one that dies of that SIGTERM did what it was asked. */
+  const askedToStop = new Set<number>();
   let shuttingDown = false;
   let failed = false;
 
@@ -63,7 +67,10 @@ export function runPrimary(options: PrimaryOptions): void {
     failed ||= code !== 0;
     logger.info({ reason }, 'Primary shutting down: draining workers');
     for (const worker of Object.values(cluster.workers ?? {})) {
-      worker?.process.kill('SIGTERM');
+      if (worker !== undefined) {
+        askedToStop.add(worker.id);
+        worker.process.kill('SIGTERM');
+      }
     }
     setTimeout(() => {
       for (const worker of Object.values(cluster.workers ?? {})) {
@@ -82,8 +89,10 @@ export function runPrimary(options: PrimaryOptions): void {
 
   cluster.on('exit', (worker, code, signal) => {
     if (shuttingDown) {
-      // A worker that died by a signal has no exit code: that is a failure too.
-      failed ||= code !== 0;
+      // Exit 0, or killed by the SIGTERM it was sent before its own handlers were up (a worker
+      // still starting): orderly. Any other code or signal (our deadline SIGKILL) is a failure.
+      const orderly = code === 0 || (signal === 'SIGTERM' && askedToStop.has(worker.id));
+      failed ||= !orderly;
       logger.info({ workerId: worker.id, code, signal }, 'Worker stopped');
       finishIfDone();
       return;
@@ -159,6 +168,13 @@ export function runPrimary(options: PrimaryOptions): void {
     shutdown('unhandledRejection', 1);
   });
 
+  releaseBootGuard();
+
+  // Workers accept connections themselves (kernel-balanced) instead of the primary's
+  // round-robin hand-off: a connection handed to a worker that dies before taking it is held
+  // open by the primary forever (Node never closes it). With SCHED_NONE a worker's death
+  // resets only the connections it had accepted; queued ones go to the other workers.
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
   logger.info({ workers, pid: process.pid }, 'Cluster primary started');
   for (let i = 0; i < workers; i += 1) {
     fork();
