@@ -190,9 +190,9 @@ describe('start-up of the built server', () => {
      * may leave a line unfinished when ours is written, so a line is found where it starts.
      */
     const stderrLines = (server: ServerProcess): Array<Record<string, unknown>> =>
-      server.stderr.split('\n').flatMap((line) => {
+      server.stderr.split('\n').flatMap((line): Array<Record<string, unknown>> => {
         const start = line.indexOf('{"level":');
-        return start < 0 ? [] : [parseJson(line.slice(start))];
+        return start < 0 ? [] : [parseJson(line.slice(start)) as Record<string, unknown>];
       });
 
     /** Exit 0, not by signal, with the one line that says why; it never listened. */
