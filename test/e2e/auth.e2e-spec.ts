@@ -1,3 +1,5 @@
+import { createHmac } from 'node:crypto';
+
 import argon2 from 'argon2';
 import { sign } from 'jsonwebtoken';
 import { DataSource } from 'typeorm';
@@ -217,8 +219,27 @@ describe('auth', () => {
   });
 
   describe('access tokens', () => {
-    const claims = (userId: string): Record<string, unknown> => ({ role: 'admin', sub: userId });
-    const opts = { issuer: 'nest-enterprise-backend', audience: 'nest-enterprise-backend-api' };
+    const claims = (userId: string): Record<string, unknown> => ({
+      role: 'admin',
+      sub: userId,
+      ver: 0,
+    });
+    const noExp = { issuer: 'nest-enterprise-backend', audience: 'nest-enterprise-backend-api' };
+    const opts = { ...noExp, expiresIn: 60 };
+    /** HS256 over any payload (jsonwebtoken's sign refuses a non-numeric iat). */
+    const rawToken = (payload: Record<string, unknown>): string => {
+      const part = (value: unknown): string =>
+        Buffer.from(JSON.stringify(value)).toString('base64url');
+      const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part(payload)}`;
+      const mac = createHmac('sha256', TEST_JWT_SECRET).update(unsigned).digest('base64url');
+      return `${unsigned}.${mac}`;
+    };
+    const now = (): number => Math.floor(Date.now() / 1000);
+    const registered = (id: string): Record<string, unknown> => ({
+      ...claims(id),
+      iss: opts.issuer,
+      aud: opts.audience,
+    });
 
     it.each([
       ['alg: none', (id: string) => sign(claims(id), '', { ...opts, algorithm: 'none' })],
@@ -239,17 +260,95 @@ describe('auth', () => {
         (id: string) => sign(claims(id), TEST_JWT_SECRET, { ...opts, audience: 'evil' }),
       ],
       ['a non-JWT string', () => 'abc.def.ghi'],
+      [
+        'no exp (a token that never expires)',
+        (id: string) => sign(claims(id), TEST_JWT_SECRET, noExp),
+      ],
+      ['no iat', (id: string) => sign(claims(id), TEST_JWT_SECRET, { ...opts, noTimestamp: true })],
+      [
+        'a non-numeric iat',
+        (id: string) => rawToken({ ...registered(id), iat: 'now', exp: now() + 60 }),
+      ],
+      [
+        'a non-numeric exp',
+        (id: string) => rawToken({ ...registered(id), iat: now(), exp: 'never' }),
+      ],
+      ['no token version', (id: string) => sign({ role: 'admin', sub: id }, TEST_JWT_SECRET, opts)],
     ])('refuses %s with 401 AUTH_TOKEN_INVALID', async (_label, forge) => {
       const user = await createUser(t.http);
       const res = await t.http
         .get('/api/v1/users/me')
         .set('Authorization', `Bearer ${forge(user.id)}`)
         .expect(401);
-      expect(res.body).toMatchObject({
-        code: 'AUTH_TOKEN_INVALID',
+      expect(res.body).toEqual({
+        type: 'https://errors.example.com/unauthorized',
+        title: 'Unauthorized',
+        status: 401,
         detail: 'Access token is invalid',
+        instance: '/api/v1/users/me',
+        code: 'AUTH_TOKEN_INVALID',
+        requestId: res.headers['x-request-id'],
       });
       expect(res.headers['www-authenticate']).toBe('Bearer realm="api", error="invalid_token"');
+    });
+
+    it('accepts a validly signed token with every claim the refusals above each lack', async () => {
+      const user = await createUser(t.http);
+      const token = sign({ ...claims(user.id), role: 'customer' }, TEST_JWT_SECRET, opts);
+      await t.http.get('/api/v1/users/me').set('Authorization', `Bearer ${token}`).expect(200);
+    });
+
+    it('refuses an access token issued in the same second as the password change', async () => {
+      const user = await createUser(t.http);
+      // Start at the top of a second, so login and password change share it (the old,
+      // second-resolution check let exactly this token through).
+      await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000)));
+      const old = await login(t.http, user.email, user.password);
+      await t.http
+        .patch('/api/v1/users/me')
+        .set(...bearer(old))
+        .send({ password: 'a brand new password', currentPassword: user.password })
+        .expect(200);
+      const res = await t.http
+        .get('/api/v1/users/me')
+        .set(...bearer(old))
+        .expect(401);
+      expect(res.body).toEqual({
+        type: 'https://errors.example.com/unauthorized',
+        title: 'Unauthorized',
+        status: 401,
+        detail: 'Access token has been revoked; log in again',
+        instance: '/api/v1/users/me',
+        code: 'AUTH_TOKEN_REVOKED',
+        requestId: res.headers['x-request-id'],
+      });
+      const refreshed = await t.http
+        .post('/api/v1/auth/refresh')
+        .send({ refreshToken: old.refreshToken })
+        .expect(401);
+      expect(refreshed.body.code).toBe('AUTH_REFRESH_TOKEN_INVALID');
+      const fresh = await login(t.http, user.email, 'a brand new password');
+      await t.http
+        .get('/api/v1/users/me')
+        .set(...bearer(fresh))
+        .expect(200);
+    });
+
+    it('accepts a token newer than the cached account (changed by another process)', async () => {
+      const user = await createUser(t.http);
+      await t.http
+        .get('/api/v1/users/me')
+        .set(...bearer(user))
+        .expect(200);
+      // Another process changed the password: the row moved on, this process's cache did not.
+      await sql('UPDATE users SET token_version = token_version + 1 WHERE id = $1', [user.id]);
+      const token = sign({ ...claims(user.id), role: 'customer', ver: 1 }, TEST_JWT_SECRET, opts);
+      await t.http.get('/api/v1/users/me').set('Authorization', `Bearer ${token}`).expect(200);
+      const stale = await t.http
+        .get('/api/v1/users/me')
+        .set(...bearer(user))
+        .expect(401);
+      expect(stale.body.code).toBe('AUTH_TOKEN_REVOKED');
     });
 
     it('refuses an edited payload (customer → admin)', async () => {
@@ -277,7 +376,7 @@ describe('auth', () => {
     it('refuses an expired token with AUTH_TOKEN_EXPIRED', async () => {
       const user = await createUser(t.http);
       const token = sign(
-        { role: 'customer', sub: user.id, iat: Math.floor(Date.now() / 1000) - 1000 },
+        { role: 'customer', sub: user.id, ver: 0, iat: Math.floor(Date.now() / 1000) - 1000 },
         TEST_JWT_SECRET,
         { ...opts, expiresIn: 10 },
       );

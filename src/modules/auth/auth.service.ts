@@ -62,7 +62,7 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
     const outcome = await this.refreshTokens.rotate(
       hash,
       { tokenHash: next.hash, expiresAt: next.expiresAt },
-      new Date(principal.sessionsRevokedAtMs),
+      principal.tokenVersion,
     );
     switch (outcome.kind) {
       case 'reused':
@@ -100,6 +100,7 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
       tokenHash: refresh.hash,
       userId: principal.id,
       familyId,
+      tokenVersion: principal.tokenVersion,
       expiresAt: refresh.expiresAt,
     });
     return this.pair(principal, refresh.token);
@@ -107,7 +108,7 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
 
   private async pair(principal: UserPrincipal, refreshToken: string): Promise<TokenPairResponse> {
     return {
-      accessToken: await this.tokens.signAccessToken(principal.id, principal.role),
+      accessToken: await this.tokens.signAccessToken(principal),
       refreshToken,
       tokenType: 'Bearer',
       expiresIn: this.tokens.accessTokenTtlSeconds,

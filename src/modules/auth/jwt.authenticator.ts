@@ -11,7 +11,9 @@ const BEARER = /^Bearer ([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*)$/;
 
 /**
  * Bearer access tokens. The role comes from the user record (through the bounded cache),
- * not from the token, and tokens issued before a password change are refused.
+ * not from the token, and a token issued under an older token version (before a password
+ * change) is refused. A token newer than the cached principal means the cache predates a
+ * change made by another process: the account is read again.
  */
 @Injectable()
 export class JwtAuthenticator implements Authenticator {
@@ -30,11 +32,14 @@ export class JwtAuthenticator implements Authenticator {
       throw new TokenInvalidError();
     }
     const claims = await this.tokens.verifyAccessToken(match[1]);
-    const principal = await this.users.findPrincipal(claims.sub);
-    if (principal === null) {
+    let principal = await this.users.findPrincipal(claims.sub);
+    if (principal !== null && claims.ver > principal.tokenVersion) {
+      principal = await this.users.findPrincipal(claims.sub, { fresh: true });
+    }
+    if (principal === null || claims.ver > principal.tokenVersion) {
       throw new TokenInvalidError();
     }
-    if (claims.iat < Math.floor(principal.sessionsRevokedAtMs / 1000)) {
+    if (claims.ver < principal.tokenVersion) {
       throw new TokenRevokedError();
     }
     return { id: principal.id, role: principal.role };

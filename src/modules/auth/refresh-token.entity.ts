@@ -22,6 +22,10 @@ export class RefreshTokenEntity {
   @Column({ name: 'family_id', type: 'uuid' })
   familyId!: string;
 
+  /** The user's token version when issued: a password change bumps it, killing this token. */
+  @Column({ name: 'token_version', type: 'integer', default: 0 })
+  tokenVersion!: number;
+
   @Column({ name: 'expires_at', type: 'timestamptz', precision: 3 })
   expiresAt!: Date;
 

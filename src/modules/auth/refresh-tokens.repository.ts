@@ -10,6 +10,8 @@ export interface NewRefreshToken {
   readonly tokenHash: string;
   readonly userId: string;
   readonly familyId: string;
+  /** The user's token version at issue (see UserEntity.tokenVersion). */
+  readonly tokenVersion: number;
   readonly expiresAt: Date;
 }
 
@@ -39,12 +41,13 @@ export class RefreshTokensRepository {
   /**
    * Rotates in one transaction with the presented row locked, so two concurrent uses of
    * one token cannot both succeed: the second sees it used and revokes the family.
-   * A token created before `notIssuedBefore` (a password change) revokes its family too.
+   * A token issued under another version than the user's `tokenVersion` (a password change
+   * since) revokes its family too; the next token is issued under `tokenVersion`.
    */
   async rotate(
     tokenHash: string,
-    next: Omit<NewRefreshToken, 'userId' | 'familyId'>,
-    notIssuedBefore: Date,
+    next: Omit<NewRefreshToken, 'userId' | 'familyId' | 'tokenVersion'>,
+    tokenVersion: number,
   ): Promise<RotationOutcome> {
     const outcome = await this.dataSource.transaction(async (manager): Promise<RotationOutcome> => {
       const current = await manager
@@ -63,7 +66,7 @@ export class RefreshTokensRepository {
         await this.revokeFamilyWith(manager, current.familyId);
         return { kind: 'reused' };
       }
-      if (current.createdAt.getTime() < notIssuedBefore.getTime()) {
+      if (current.tokenVersion !== tokenVersion) {
         await this.revokeFamilyWith(manager, current.familyId);
         return { kind: 'invalid' };
       }
@@ -72,6 +75,7 @@ export class RefreshTokensRepository {
         ...next,
         userId: current.userId,
         familyId: current.familyId,
+        tokenVersion,
       });
       return { kind: 'rotated', userId: current.userId };
     });

@@ -21,7 +21,7 @@ describe('TokenService', () => {
   const service = new TokenService(new JwtService({ secret: SECRET }), config);
 
   it('signs HS256 tokens with subject, role, issuer, audience and a 15-minute expiry', async () => {
-    const token = await service.signAccessToken(USER_ID, 'customer');
+    const token = await service.signAccessToken({ id: USER_ID, role: 'customer', tokenVersion: 3 });
     const decode = (part: string | undefined): Record<string, number> =>
       JSON.parse(Buffer.from(part ?? '', 'base64url').toString()) as Record<string, number>;
     const [rawHeader, rawPayload] = token.split('.');
@@ -31,6 +31,7 @@ describe('TokenService', () => {
     expect(payload).toMatchObject({
       sub: USER_ID,
       role: 'customer',
+      ver: 3,
       iss: 'issuer',
       aud: 'audience',
     });
@@ -38,7 +39,26 @@ describe('TokenService', () => {
     await expect(service.verifyAccessToken(token)).resolves.toMatchObject({
       sub: USER_ID,
       role: 'customer',
+      ver: 3,
     });
+  });
+
+  it('refuses a validly signed token without exp, iat or a whole non-negative ver', async () => {
+    const options = { issuer: 'issuer', audience: 'audience' };
+    const claims = { sub: USER_ID, role: 'customer', ver: 0 };
+    const refused = [
+      sign(claims, SECRET, options),
+      sign(claims, SECRET, { ...options, expiresIn: 60, noTimestamp: true }),
+      sign({ ...claims, ver: undefined }, SECRET, { ...options, expiresIn: 60 }),
+      sign({ ...claims, ver: '0' }, SECRET, { ...options, expiresIn: 60 }),
+      sign({ ...claims, ver: 1.5 }, SECRET, { ...options, expiresIn: 60 }),
+      sign({ ...claims, ver: -1 }, SECRET, { ...options, expiresIn: 60 }),
+    ];
+    for (const token of refused) {
+      await expect(service.verifyAccessToken(token)).rejects.toBeInstanceOf(TokenInvalidError);
+    }
+    const accepted = sign(claims, SECRET, { ...options, expiresIn: 60 });
+    await expect(service.verifyAccessToken(accepted)).resolves.toMatchObject({ ver: 0 });
   });
 
   it('refuses alg none, other algorithms, other keys and other audiences', async () => {

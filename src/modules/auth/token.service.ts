@@ -10,9 +10,22 @@ import { TokenExpiredError, TokenInvalidError } from './auth.errors';
 export interface AccessClaims {
   readonly sub: string;
   readonly role: string;
-  /** Issued at, seconds since epoch. */
+  /** The user's token version at issue: revocation compares it, not a time. */
+  readonly ver: number;
+  /** Issued at and expiry, seconds since epoch: required (a token without `exp` never dies). */
   readonly iat: number;
+  readonly exp: number;
 }
+
+/** What an access token is issued for. */
+export interface AccessSubject {
+  readonly id: string;
+  readonly role: string;
+  readonly tokenVersion: number;
+}
+
+const isSeconds = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isFinite(value);
 
 const ALGORITHM = 'HS256';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -32,13 +45,13 @@ export class TokenService {
     return this.config.auth.accessTokenTtlSeconds;
   }
 
-  signAccessToken(userId: string, role: string): Promise<string> {
+  signAccessToken(subject: AccessSubject): Promise<string> {
     const { jwtIssuer, jwtAudience, accessTokenTtlSeconds } = this.config.auth;
     return this.jwt.signAsync(
-      { role },
+      { role: subject.role, ver: subject.tokenVersion },
       {
         algorithm: ALGORITHM,
-        subject: userId,
+        subject: subject.id,
         issuer: jwtIssuer,
         audience: jwtAudience,
         expiresIn: accessTokenTtlSeconds,
@@ -61,16 +74,20 @@ export class TokenService {
       }
       throw new TokenInvalidError({ cause: error });
     }
-    const { sub, role, iat } = claims;
+    const { sub, role, ver, iat, exp } = claims;
     if (
       typeof sub !== 'string' ||
       !UUID.test(sub) ||
       typeof role !== 'string' ||
-      typeof iat !== 'number'
+      typeof ver !== 'number' ||
+      !Number.isSafeInteger(ver) ||
+      ver < 0 ||
+      !isSeconds(iat) ||
+      !isSeconds(exp)
     ) {
       throw new TokenInvalidError();
     }
-    return { sub, role, iat };
+    return { sub, role, ver, iat, exp };
   }
 
   newRefreshToken(): { token: string; hash: string; expiresAt: Date } {

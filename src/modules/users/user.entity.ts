@@ -32,7 +32,17 @@ export class UserEntity {
   @Column({ name: 'password_hash', type: 'text' })
   passwordHash!: string;
 
-  /** Tokens issued before this instant are dead (password change). */
+  /**
+   * Bumped by every password change: access and refresh tokens carry the version they were
+   * issued under, and a token of an older version is revoked (no clock involved).
+   */
+  @Column({ name: 'token_version', type: 'integer', default: 0 })
+  tokenVersion!: number;
+
+  /**
+   * Last password change. No longer read (revocation is by `tokenVersion`); still written
+   * while replicas of the previous release, which revoke by it, may run. Drop it later.
+   */
   @Column({ name: 'sessions_revoked_at', type: 'timestamptz', precision: 3, nullable: true })
   sessionsRevokedAt!: Date | null;
 

@@ -67,8 +67,8 @@ export class UsersRepository {
 
   /**
    * A profile edit as one statement of the caller's transaction: the name and, when given,
-   * the password. A new password marks every session issued before as dead and only
-   * replaces the hash the caller verified `currentPassword` against, so two changes
+   * the password. A new password bumps the token version (every token issued before is dead)
+   * and only replaces the hash the caller verified `currentPassword` against, so two changes
    * racing cannot both win. Null when no row matched (unknown id, or the hash moved on).
    */
   async updateProfile(
@@ -83,6 +83,8 @@ export class UsersRepository {
         ? {}
         : {
             passwordHash: password.to,
+            tokenVersion: () => 'token_version + 1',
+            // Still written for replicas of the previous release, which revoke by this instant.
             sessionsRevokedAt: () => 'now()',
           }),
     };

@@ -30,8 +30,8 @@ import { UsersRepository, type PasswordChange } from './users.repository';
 export interface UserPrincipal {
   readonly id: string;
   readonly role: UserRole;
-  /** Tokens issued before this instant (ms since epoch) are revoked; 0 when never. */
-  readonly sessionsRevokedAtMs: number;
+  /** Tokens issued under another version are revoked (bumped by every password change). */
+  readonly tokenVersion: number;
 }
 
 /** Runs inside the transaction that changes the password: commits or rolls back with it. */
@@ -40,7 +40,7 @@ export type PasswordChangeListener = (tx: Transaction, userId: string) => Promis
 const toPrincipal = (user: UserEntity): UserPrincipal => ({
   id: user.id,
   role: user.role,
-  sessionsRevokedAtMs: user.sessionsRevokedAt?.getTime() ?? 0,
+  tokenVersion: user.tokenVersion,
 });
 
 @Injectable()
@@ -51,6 +51,11 @@ export class UsersService implements OnApplicationBootstrap {
    * entry when it changes a role or password; other processes see it after the TTL.
    */
   private readonly principals: LRUCache<string, UserPrincipal>;
+  /**
+   * Counts the entries dropped. A lookup that began before a drop does not cache what it
+   * read (it may predate the change), so a drop is final in this process.
+   */
+  private dropped = 0;
   private readonly passwordChangeListeners: PasswordChangeListener[] = [];
 
   constructor(
@@ -120,12 +125,15 @@ export class UsersService implements OnApplicationBootstrap {
     if (cached !== undefined) {
       return cached;
     }
+    const droppedBefore = this.dropped;
     const user = await this.users.findById(id);
     if (user === null) {
       return null;
     }
     const principal = toPrincipal(user);
-    this.principals.set(id, principal);
+    if (this.dropped === droppedBefore) {
+      this.principals.set(id, principal);
+    }
     return principal;
   }
 
@@ -171,11 +179,12 @@ export class UsersService implements OnApplicationBootstrap {
       return user;
     });
     if (password !== undefined) {
-      this.principals.delete(id);
+      this.dropPrincipal(id);
     }
     return toUserResponse(updated);
   }
 
+  /** A role change is not a revocation: tokens carry no privilege, the role is read here. */
   async changeRole(id: string, role: UserRole): Promise<UserResponse> {
     const outcome = await this.users.updateRole(id, role);
     if (outcome === 'not-found') {
@@ -184,7 +193,7 @@ export class UsersService implements OnApplicationBootstrap {
     if (outcome === 'last-admin') {
       throw new LastAdminError();
     }
-    this.principals.delete(id);
+    this.dropPrincipal(id);
     return toUserResponse(outcome);
   }
 
@@ -221,6 +230,12 @@ export class UsersService implements OnApplicationBootstrap {
       }
       throw error;
     }
+  }
+
+  /** After a commit that changes what a principal holds: immediate in this process. */
+  private dropPrincipal(id: string): void {
+    this.dropped += 1;
+    this.principals.delete(id);
   }
 
   private async getEntity(id: string): Promise<UserEntity> {
