@@ -1,23 +1,58 @@
 // @ts-check
 import eslint from '@eslint/js';
 import jest from 'eslint-plugin-jest';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
+
+/**
+ * House rules that are not TypeScript-specific: every file, .ts and .js alike.
+ * @type {import('eslint').Linter.RulesRecord}
+ */
+const houseRules = {
+  eqeqeq: ['error', 'always'],
+  curly: ['error', 'all'],
+  'no-console': 'error',
+};
 
 export default tseslint.config(
   {
-    ignores: [
-      'dist/**',
-      'coverage/**',
-      'data/**',
-      'node_modules/**',
-      '**/*.js',
-      '**/*.mjs',
-      '**/*.cjs',
-    ],
+    ignores: ['dist/**', 'coverage/**', 'data/**', 'node_modules/**', 'bench/results/**'],
   },
   eslint.configs.recommended,
-  ...tseslint.configs.strictTypeChecked,
   {
+    // The tooling is plain JavaScript run straight by Node (no build step): the bench, the
+    // scripts, the generator, the process-test fixtures and the configs. It gets
+    // @eslint/js recommended and the house rules, untyped: the type-aware rules would need a
+    // program over these files (and most of them would only report JSDoc-free `any`s), which
+    // would make `npm run lint` markedly slower for little gain. Files that opt in with
+    // `// @ts-check` are type-checked by the editor / tsc, not here.
+    //
+    // no-console stays on for them too, although the bench and the scripts are command-line
+    // tools whose stdout/stderr IS the interface (reports, progress, usage): they print on
+    // purpose through process.stdout.write / process.stderr.write, so a console.* call is a
+    // forgotten debug line that would end up in a report another tool parses.
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
+    languageOptions: {
+      ecmaVersion: 'latest',
+      sourceType: 'module',
+      // nodeBuiltin, not node: an ES module has no require/module/__dirname.
+      globals: { ...globals.nodeBuiltin },
+    },
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
+    rules: {
+      ...houseRules,
+      'no-unused-vars': ['error', { argsIgnorePattern: '^_', caughtErrors: 'all' }],
+    },
+  },
+  {
+    // No "type" in package.json: .js and .cjs are CommonJS (require, module, __dirname).
+    files: ['**/*.js', '**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { ...globals.node } },
+  },
+  {
+    // Type-aware rules on TypeScript only (they would crash on the untyped .js above).
+    files: ['**/*.ts', '**/*.mts', '**/*.cts'],
+    extends: [tseslint.configs.strictTypeChecked],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
@@ -35,9 +70,7 @@ export default tseslint.config(
       // AppConfig is an abstract class used as a DI token and filled from a plain object;
       // Nest's own option types are classes too. Both are deliberate.
       '@typescript-eslint/no-unsafe-class-instance-assignment': 'off',
-      eqeqeq: ['error', 'always'],
-      curly: ['error', 'all'],
-      'no-console': 'error',
+      ...houseRules,
       'no-restricted-syntax': [
         'error',
         {

@@ -139,7 +139,7 @@ async function main() {
     checkRoutes(app, core);
     checkCodes(document, knownCodes(core));
     writeFileSync(output, `${JSON.stringify(document, null, 2)}\n`);
-    console.log(`Wrote ${output}: ${Object.keys(document.paths).length} paths`);
+    process.stdout.write(`Wrote ${output}: ${Object.keys(document.paths).length} paths\n`);
   } finally {
     await app.close();
   }
@@ -148,7 +148,7 @@ async function main() {
 main().then(
   () => process.exit(0),
   (error) => {
-    console.error(error instanceof Error ? error.message : error);
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   },
 );
