@@ -53,6 +53,8 @@ export interface SpawnOptions {
   readonly cwd?: string;
   /** Fixed port; a free one is picked when omitted (and PORT is not in env). */
   readonly port?: number;
+  /** Node options before the entry point (e.g. the permission model's flags). */
+  readonly nodeArgs?: readonly string[];
 }
 
 export interface StartOptions extends SpawnOptions {
@@ -192,7 +194,7 @@ export class ServerProcess {
         env[key] = value;
       }
     }
-    const child = spawn(process.execPath, [SERVER_ENTRY], {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), SERVER_ENTRY], {
       cwd,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
