@@ -20,12 +20,7 @@ import {
   ValidationError,
 } from './app-error';
 import { CoreErrorCode } from './core-error-codes';
-import {
-  PROBLEM_CONTENT_TYPE,
-  problemType,
-  reasonPhrase,
-  type ProblemDetails,
-} from './problem-details';
+import { PROBLEM_CONTENT_TYPE, buildProblem, reasonPhrase } from './problem-details';
 
 /** A status-only error for HttpExceptions that no AppError describes. */
 class HttpStatusError extends AppError {
@@ -173,16 +168,15 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       error.status >= 500
         ? (SERVER_ERROR_DETAIL[error.status] ?? 'Internal server error')
         : error.detail;
-    const body: ProblemDetails = {
-      type: problemType(this.config.problemTypeBaseUri, error.status),
-      title: reasonPhrase(error.status),
+    const body = buildProblem({
+      baseUri: this.config.problemTypeBaseUri,
       status: error.status,
       detail,
       instance: request.originalUrl.split('?')[0] ?? request.originalUrl,
       code: error.code,
       requestId,
-      ...(error.fieldErrors === undefined ? {} : { errors: error.fieldErrors }),
-    };
+      errors: error.fieldErrors,
+    });
     for (const [name, value] of Object.entries(error.headers)) {
       response.setHeader(name, value);
     }

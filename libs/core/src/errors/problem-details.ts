@@ -29,15 +29,8 @@ export function problemType(baseUri: string, status: number): string {
   return `${baseUri}/${slug}`;
 }
 
-export interface ProblemInput {
-  readonly baseUri: string;
-  readonly status: number;
-  readonly detail: string;
-  readonly instance: string;
-  readonly code: string;
-  readonly requestId: string;
-  readonly errors?: readonly FieldError[];
-}
+/** What a problem says; `type` and `title` follow from the status and the base URI. */
+export type ProblemInput = Omit<ProblemDetails, 'type' | 'title'> & { readonly baseUri: string };
 
 /** The one place a problem body is shaped: `type` and `title` follow from the status. */
 export function buildProblem(input: ProblemInput): ProblemDetails {
