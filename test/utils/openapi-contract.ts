@@ -61,7 +61,14 @@ export class OpenApiContract {
   private readonly validators = new Map<string, ValidateFunction>();
 
   constructor(private readonly document: OpenAPIObject) {
-    this.ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false });
+    // strictRequired off: `anyOf: [{required: [name]}, …]` (a body that must name one of its
+    // fields) names properties its branches do not redeclare, which is plain JSON Schema.
+    this.ajv = new Ajv({
+      allErrors: true,
+      strict: true,
+      strictTypes: false,
+      strictRequired: false,
+    });
     addFormats(this.ajv);
     // OpenAPI 3.0 annotations that are not JSON Schema keywords.
     this.ajv.addVocabulary(['example', 'components', 'xml', 'externalDocs', 'discriminator']);

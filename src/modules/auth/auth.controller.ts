@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, HttpStatus, Ip, Post } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
-import { ApiBearerFailureCodes, ApiProblems, Public, REQUEST_BODY_PROBLEMS } from '@app/core';
+import { ApiBearerFailureCodes, ApiProblems, Public } from '@app/core';
 
 import { AuthErrorCode } from './auth.errors';
 import { AuthService } from './auth.service';
@@ -31,7 +31,7 @@ export class AuthController {
       'email, across all instances; the next attempt gets 429 with `Retry-After`.',
   })
   @ApiOkResponse({ type: TokenPairResponse, description: 'Logged in.' })
-  @ApiProblems(REQUEST_BODY_PROBLEMS, { 401: [AuthErrorCode.AUTH_INVALID_CREDENTIALS] })
+  @ApiProblems({ 401: [AuthErrorCode.AUTH_INVALID_CREDENTIALS] })
   @Post('login')
   @HttpCode(HttpStatus.OK)
   login(@Body() dto: LoginDto, @Ip() ip: string): Promise<TokenPairResponse> {
@@ -47,7 +47,7 @@ export class AuthController {
       'of that login.',
   })
   @ApiOkResponse({ type: TokenPairResponse, description: 'A new token pair.' })
-  @ApiProblems(REQUEST_BODY_PROBLEMS, {
+  @ApiProblems({
     401: [AuthErrorCode.AUTH_REFRESH_TOKEN_INVALID, AuthErrorCode.AUTH_REFRESH_TOKEN_REUSED],
   })
   @Post('refresh')
@@ -65,7 +65,7 @@ export class AuthController {
       'issued stay valid until they expire.',
   })
   @ApiNoContentResponse({ description: 'The refresh token can no longer be used.' })
-  @ApiProblems(REQUEST_BODY_PROBLEMS)
+  @ApiProblems()
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
   logout(@Body() dto: RefreshTokenDto): Promise<void> {

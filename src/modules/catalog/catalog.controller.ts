@@ -20,7 +20,6 @@ import {
   IdParam,
   PARAMETER_PROBLEMS,
   Public,
-  REQUEST_BODY_PROBLEMS,
   ROLE_PROBLEMS,
   Roles,
   responseHeaders,
@@ -72,7 +71,7 @@ export class CatalogController {
     description: 'The new product; `Location` is its path.',
     headers: responseHeaders('Location'),
   })
-  @ApiProblems(REQUEST_BODY_PROBLEMS, ROLE_PROBLEMS, {
+  @ApiProblems(ROLE_PROBLEMS, {
     409: [CatalogErrorCode.PRODUCT_SKU_TAKEN],
   })
   @ApiAuthenticated()
@@ -97,7 +96,7 @@ export class CatalogController {
   })
   @ApiIdParam('The product.')
   @ApiOkResponse({ type: ProductResponse, description: 'The updated product.' })
-  @ApiProblems(REQUEST_BODY_PROBLEMS, ROLE_PROBLEMS, {
+  @ApiProblems(ROLE_PROBLEMS, {
     404: [CatalogErrorCode.PRODUCT_NOT_FOUND],
   })
   @ApiAuthenticated()

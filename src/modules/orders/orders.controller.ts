@@ -28,7 +28,6 @@ import {
   CurrentUser,
   IdParam,
   PARAMETER_PROBLEMS,
-  REQUEST_BODY_PROBLEMS,
   ROLE_PROBLEMS,
   Roles,
   responseHeaders,
@@ -111,7 +110,7 @@ export class OrdersController {
     description: 'The order, `pending`; or, for a replayed `Idempotency-Key`, the first response.',
     headers: responseHeaders('Location', 'ETag', 'Idempotent-Replayed'),
   })
-  @ApiProblems(REQUEST_BODY_PROBLEMS, {
+  @ApiProblems({
     409: [RESERVATION_CODES.insufficientStock, OrdersErrorCode.IDEMPOTENCY_KEY_IN_FLIGHT],
     422: [
       RESERVATION_CODES.unknownProduct,
@@ -227,7 +226,7 @@ export class OrdersController {
     description: 'The order in its new status.',
     headers: responseHeaders('ETag'),
   })
-  @ApiProblems(REQUEST_BODY_PROBLEMS, ROLE_PROBLEMS, {
+  @ApiProblems(ROLE_PROBLEMS, {
     404: [OrdersErrorCode.ORDER_NOT_FOUND],
     409: [OrdersErrorCode.ORDER_ILLEGAL_TRANSITION],
     412: [OrdersErrorCode.ORDER_VERSION_MISMATCH],

@@ -11,7 +11,6 @@ import {
   PARAMETER_PROBLEMS,
   PageQueryDto,
   Public,
-  REQUEST_BODY_PROBLEMS,
   ROLE_PROBLEMS,
   Roles,
   type AuthenticatedUser,
@@ -37,7 +36,7 @@ export class UsersController {
     description: 'Creates a `customer` account. Log in afterwards to get tokens.',
   })
   @ApiCreatedResponse({ type: UserResponse, description: 'The new account.' })
-  @ApiProblems(REQUEST_BODY_PROBLEMS, { 409: [UsersErrorCode.USER_EMAIL_TAKEN] })
+  @ApiProblems({ 409: [UsersErrorCode.USER_EMAIL_TAKEN] })
   @Public()
   @Post()
   @HttpCode(HttpStatus.CREATED)
@@ -66,7 +65,7 @@ export class UsersController {
       'revokes every refresh token of the account.',
   })
   @ApiOkResponse({ type: UserResponse, description: 'The updated account.' })
-  @ApiProblems(REQUEST_BODY_PROBLEMS, {
+  @ApiProblems({
     401: [UsersErrorCode.USER_CURRENT_PASSWORD_INVALID],
   })
   @ApiAuthenticated()
@@ -109,7 +108,7 @@ export class UsersController {
   })
   @ApiIdParam('The user.')
   @ApiOkResponse({ type: UserResponse, description: 'The user with the new role.' })
-  @ApiProblems(REQUEST_BODY_PROBLEMS, ROLE_PROBLEMS, {
+  @ApiProblems(ROLE_PROBLEMS, {
     404: [UsersErrorCode.USER_NOT_FOUND],
     409: [UsersErrorCode.USER_LAST_ADMIN],
   })

@@ -27,6 +27,7 @@ import type {
 
 import { CoreErrorCode } from '../errors/core-error-codes';
 import { reasonPhrase } from '../errors/problem-details';
+import { requiredAnyOfSchemas } from './validation';
 
 /**
  * The OpenAPI document: what `/docs-json` serves and `npm run openapi` writes to
@@ -291,13 +292,6 @@ export type ProblemStatus =
 /** Error codes by HTTP status, as a route can answer them. */
 export type ProblemSpec = Partial<Record<ProblemStatus, readonly string[]>>;
 
-/** What every route with a JSON body can answer before its handler runs. */
-export const REQUEST_BODY_PROBLEMS: ProblemSpec = {
-  400: [CoreErrorCode.VALIDATION_FAILED, CoreErrorCode.MALFORMED_JSON, CoreErrorCode.JSON_TOO_DEEP],
-  413: [CoreErrorCode.PAYLOAD_TOO_LARGE],
-  415: [CoreErrorCode.UNSUPPORTED_MEDIA_TYPE],
-};
-
 /**
  * What every route can answer before it is reached, whatever its method: Node's HTTP parser
  * (bad framing, a request head over 16 KiB, a request not received in time) and the JSON body
@@ -386,9 +380,10 @@ function problemResponse(status: ProblemStatus, codes: readonly string[]): Respo
 }
 
 /**
- * The problem responses of a business route: the statuses and codes given (merge presets
- * such as `REQUEST_BODY_PROBLEMS` with the route's own), plus 429, 500 and 503 that any
- * rate-limited route can answer. The 401 of bearer-protected routes is added by
+ * The problem responses of a business route: the statuses and codes given (presets such
+ * as `ROLE_PROBLEMS` merged with the route's own), plus 429, 500 and 503 that any
+ * rate-limited route can answer. What the body parser and the validation pipe answer is
+ * added to every operation by `createOpenApiDocument()`. The 401 of bearer-protected routes is added by
  * `createOpenApiDocument()` from the codes declared with `@ApiBearerFailureCodes()`.
  * Use once per route: a second call would replace responses of the same status.
  */
@@ -792,8 +787,9 @@ function responseSchemasOf(operation: OperationObject): Array<SchemaObject | Ref
 /**
  * The global validation pipe (`forbidNonWhitelisted`) refuses unknown properties at every
  * level, and U+0000 in any string: request-body schemas say so with
- * `additionalProperties: false` and a pattern. A PATCH body must change something
- * (`minProperties: 1`). String query parameters get the same NUL pattern.
+ * `additionalProperties: false` and a pattern. A body class with `@RequireAnyOf()` must
+ * name one of its fields (`anyOf` of `required`). String query parameters get the same
+ * NUL pattern.
  */
 function tightenRequestSchemas(
   document: OpenAPIObject,
@@ -825,12 +821,13 @@ function tightenRequestSchemas(
     }
     forbidNul(schema);
   }
-  for (const [method, operation] of entries) {
-    const body = bodySchemaOf(operation);
-    const target = body !== undefined && '$ref' in body ? schemas[refName(body)] : body;
-    if (method === 'patch' && target !== undefined && !('$ref' in target)) {
-      target.minProperties ??= 1;
+  for (const [name, fields] of requiredAnyOfSchemas()) {
+    const target = schemas[name];
+    if (target !== undefined && !('$ref' in target)) {
+      target.anyOf = fields.map((field) => ({ required: [field] }));
     }
+  }
+  for (const operation of operations) {
     for (const parameter of operation.parameters ?? []) {
       if (!('$ref' in parameter) && parameter.in === 'query' && parameter.schema !== undefined) {
         inlineSchemas(parameter.schema).forEach(forbidNul);

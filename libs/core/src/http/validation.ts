@@ -5,7 +5,7 @@ import {
   ValidationPipe,
   type ArgumentMetadata,
 } from '@nestjs/common';
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, DECORATORS } from '@nestjs/swagger';
 import {
   IsDefined,
   ValidateIf,
@@ -89,12 +89,14 @@ function mergeFieldErrors(first: readonly FieldError[], then: readonly FieldErro
   return [...first, ...then.filter((error) => !named.has(error.field))];
 }
 
-const REQUIRED_ANY_OF = new WeakMap<object, readonly string[]>();
+/** DTO classes that carry `@RequireAnyOf()`; classes live as long as the process. */
+const REQUIRED_ANY_OF = new Map<object, readonly string[]>();
 
 /**
  * A body that must name at least one of `fields` (PATCH): `{}`, or a body with none of
  * them, is a 400 naming `body`. Checked by the global pipe once the fields themselves are
- * valid, so an empty change never reaches a service or a database.
+ * valid, so an empty change never reaches a service or a database. The OpenAPI document
+ * says the same from this declaration (`requiredAnyOfSchemas()`).
  */
 export function RequireAnyOf<T extends object>(
   ...fields: ReadonlyArray<Extract<keyof T, string>>
@@ -117,6 +119,20 @@ function requiredAnyOf(metatype: ArgumentMetadata['metatype']): readonly string[
     }
   }
   return undefined;
+}
+
+/**
+ * Every `@RequireAnyOf()` by the OpenAPI schema name of its class (its `@ApiSchema` name,
+ * else the class name, as @nestjs/swagger names it), for the document to declare.
+ */
+export function requiredAnyOfSchemas(): ReadonlyMap<string, readonly string[]> {
+  const byName = new Map<string, readonly string[]>();
+  for (const [type, fields] of REQUIRED_ANY_OF) {
+    const declared = Reflect.getOwnMetadata(DECORATORS.API_SCHEMA, type) as
+      ReadonlyArray<{ readonly name?: string }> | undefined;
+    byName.set(declared?.at(-1)?.name ?? (type as { name: string }).name, fields);
+  }
+  return byName;
 }
 
 function checkRequiredAnyOf(metatype: ArgumentMetadata['metatype'], dto: unknown): void {
