@@ -12,14 +12,15 @@ import { resetNestjsPino } from './reset-nestjs-pino';
 
 export interface TestApp {
   readonly app: NestExpressApplication;
-  /** With `{ contract: true }`, every response it gets is checked by `expectMatchesContract`. */
+  /** With `{ contract: true }`, every response it gets is checked by `contract.assert()`. */
   readonly http: TestAgent;
   readonly logs: LogCapture;
   /**
-   * Throws unless `res` is what the OpenAPI document of this app declares for its operation
-   * (status, media type, body schema, declared headers): see test/utils/openapi-contract.ts.
+   * The OpenAPI document of this app as a checker (built on first use): `assert(res)` throws
+   * unless `res` is what the document declares for its operation (status, media type, body
+   * schema, declared headers). See test/utils/openapi-contract.ts.
    */
-  expectMatchesContract(res: Response): void;
+  readonly contract: OpenApiContract;
   close(): Promise<void>;
 }
 
@@ -74,16 +75,20 @@ export async function createTestApp(
   const app = await createApp({ config, logDestination: logs, extraImports });
   const server = app.getHttpServer();
   let contract: OpenApiContract | undefined;
-  const expectMatchesContract = (res: Response): void => {
-    contract ??= OpenApiContract.of(app);
-    contract.assert(res);
-  };
+  const contractOf = (): OpenApiContract => (contract ??= OpenApiContract.of(app));
   const http = request(server);
   return {
     app,
     logs,
-    http: options.contract === true ? checkedAgent(http, expectMatchesContract) : http,
-    expectMatchesContract,
+    http:
+      options.contract === true
+        ? checkedAgent(http, (res) => {
+            contractOf().assert(res);
+          })
+        : http,
+    get contract(): OpenApiContract {
+      return contractOf();
+    },
     close: () => app.close(),
   };
 }
