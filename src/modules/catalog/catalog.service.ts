@@ -3,7 +3,6 @@ import { Injectable } from '@nestjs/common';
 import {
   AppConfig,
   ConcurrentChangeError,
-  RequestValidationError,
   decodeCursor,
   toPage,
   type Page,
@@ -78,11 +77,6 @@ export class CatalogService {
   async update(id: string, dto: UpdateProductDto): Promise<ProductResponse> {
     const changes = { name: dto.name, priceCents: dto.priceCents, stock: dto.stock };
     const defined = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
-    if (Object.keys(defined).length === 0) {
-      throw new RequestValidationError([
-        { field: 'body', message: 'send at least one of name, priceCents, stock' },
-      ]);
-    }
     if (!(await this.products.update(id, defined))) {
       throw new ProductNotFoundError(id);
     }

@@ -88,9 +88,6 @@ export class UsersRepository {
             sessionsRevokedAt: () => 'now()',
           }),
     };
-    if (Object.keys(set).length === 0) {
-      return tx.manager.findOneBy(UserEntity, { id });
-    }
     const where = password === undefined ? { id } : { id, passwordHash: password.from };
     const result = await tx.manager.update(UserEntity, where, set);
     return result.affected === 0 ? null : tx.manager.findOneBy(UserEntity, { id });
