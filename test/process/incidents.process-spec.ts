@@ -17,7 +17,7 @@ import {
   sleep,
   type HttpResponse,
 } from '../utils/server-process';
-import { TcpProxy } from '../utils/tcp-proxy';
+import { proxyInFrontOf } from '../utils/tcp-proxy';
 
 /**
  * Dependency and runtime incidents against the built server: PostgreSQL gone, Redis gone
@@ -122,25 +122,13 @@ describe('incidents (built server)', () => {
   const suiteDb = processSuiteDatabase('process_incidents');
 
   describe('PostgreSQL unreachable (single process, a proxy in front of it)', () => {
-    let proxy: TcpProxy;
-
-    beforeEach(async () => {
-      const target = new URL(TEST_POSTGRES_URL);
-      proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
-      await proxy.start();
-    });
-
-    afterEach(async () => {
-      await proxy.cut();
-    });
+    const upstream = proxyInFrontOf(TEST_POSTGRES_URL, 5432, 'each');
 
     it('readiness 503 within 5 s, liveness 200, API 503 problem details in time; back to ready on restore, same process', async () => {
       const CONNECT_TIMEOUT_MS = 1_000;
-      const url = new URL(suiteDb.url);
-      url.host = `${LOOPBACK}:${proxy.port}`;
       const server = await ServerProcess.start({
         env: {
-          DATABASE_URL: url.toString(),
+          DATABASE_URL: upstream.url(suiteDb.url),
           DB_MIGRATE_ON_START: 'true',
           DB_CONNECTION_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
           RATE_LIMIT_MAX: '1000000',
@@ -149,7 +137,7 @@ describe('incidents (built server)', () => {
       expect((await httpRequest(server.port, '/api/v1/products?limit=1')).status).toBe(200);
 
       // 1. Connections refused (the database host is up, PostgreSQL is not).
-      await proxy.cut();
+      await upstream.proxy.cut();
       const notReady = await pollUntil(server.port, '/ready', (r) => r.status === 503, 5_000);
       expect(notReady.ms).toBeLessThan(5_000);
       expect(notReady.value.headers['retry-after']).toBe('5');
@@ -178,7 +166,7 @@ describe('incidents (built server)', () => {
       expect(refused.ms).toBeLessThan(CONNECT_TIMEOUT_MS + 1_000);
 
       // 2. Connections that hang (a network partition): bounded by DB_CONNECTION_TIMEOUT_MS.
-      const hang = await blackhole(proxy.port);
+      const hang = await blackhole(upstream.proxy.port);
       let hung: Timed<HttpResponse>;
       try {
         hung = await timed(() => httpRequest(server.port, '/api/v1/products?limit=1'));
@@ -192,7 +180,7 @@ describe('incidents (built server)', () => {
       expect(hung.ms).toBeLessThan(CONNECT_TIMEOUT_MS + 1_000);
 
       // 3. Back: ready again without a restart.
-      await proxy.restore();
+      await upstream.proxy.restore();
       const ready = await pollUntil(server.port, '/ready', (r) => r.status === 200, 10_000);
       expect(ready.ms).toBeLessThan(10_000);
       expect((await httpRequest(server.port, '/api/v1/products?limit=1')).status).toBe(200);
@@ -220,28 +208,16 @@ describe('incidents (built server)', () => {
   });
 
   describe('PostgreSQL stalls (packets held, nothing refused; a proxy in front of it)', () => {
-    let proxy: TcpProxy;
-
-    beforeEach(async () => {
-      const target = new URL(TEST_POSTGRES_URL);
-      proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
-      await proxy.start();
-    });
-
-    afterEach(async () => {
-      await proxy.cut();
-    });
+    const upstream = proxyInFrontOf(TEST_POSTGRES_URL, 5432, 'each');
 
     it('requests holding a warm pooled connection and new ones get 503 within the query timeout, /health 200; 200 again after the stall, same process', async () => {
       const QUERY_TIMEOUT_MS = 1_500;
       // Far below the stall (which lasts until every request below has answered) and far
       // above the query timeout: a request waiting for the network instead fails this.
       const BOUND_MS = 10_000;
-      const url = new URL(suiteDb.url);
-      url.host = `${LOOPBACK}:${proxy.port}`;
       const server = await ServerProcess.start({
         env: {
-          DATABASE_URL: url.toString(),
+          DATABASE_URL: upstream.url(suiteDb.url),
           DB_MIGRATE_ON_START: 'true',
           DB_STATEMENT_TIMEOUT_MS: '1000',
           DB_QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS),
@@ -291,7 +267,7 @@ describe('incidents (built server)', () => {
       let inFlight: Timed<HttpResponse | Error>[];
       let later: Timed<HttpResponse | Error>[];
       let health: HttpResponse;
-      proxy.hold();
+      upstream.proxy.hold();
       try {
         // Sent as the stall begins: each takes a warm connection and waits on it; one is a
         // transaction (refresh-token rotation), whose ROLLBACK must not wait on it either.
@@ -313,7 +289,7 @@ describe('incidents (built server)', () => {
         );
         health = await httpRequest(server.port, '/health');
       } finally {
-        proxy.release();
+        upstream.proxy.release();
       }
       for (const answer of [...inFlight, ...later]) {
         expectUnavailable(answer);
@@ -412,16 +388,9 @@ describe('incidents (built server)', () => {
 
   describe('Redis frozen (connected, silent: a proxy holding its bytes)', () => {
     const prefix = uniqueRedisPrefix('incidents-frozen');
-    let proxy: TcpProxy;
-
-    beforeAll(async () => {
-      const target = new URL(TEST_REDIS_URL);
-      proxy = new TcpProxy(target.hostname, Number(target.port || 6379));
-      await proxy.start();
-    });
+    const upstream = proxyInFrontOf(TEST_REDIS_URL, 6379, 'all');
 
     afterAll(async () => {
-      await proxy.cut();
       await deleteRedisKeys(prefix);
     }, 30_000);
 
@@ -432,7 +401,7 @@ describe('incidents (built server)', () => {
         env: {
           DATABASE_URL: suiteDb.url,
           DB_MIGRATE_ON_START: 'true',
-          REDIS_URL: `redis://${LOOPBACK}:${proxy.port}`,
+          REDIS_URL: upstream.url(TEST_REDIS_URL),
           REDIS_KEY_PREFIX: prefix,
           REDIS_COMMAND_TIMEOUT_MS: String(COMMAND_TIMEOUT_MS),
           REDIS_BREAKER_RESET_MS: '5000',
@@ -453,7 +422,7 @@ describe('incidents (built server)', () => {
       let ready: HttpResponse;
       let health: HttpResponse;
       let frozenLogins: number[];
-      proxy.hold();
+      upstream.proxy.hold();
       try {
         // The first request waits for its command to time out, then is served (memory counters).
         first = await timed(() => httpRequest(server.port, '/api/v1/products?limit=1'));
@@ -473,7 +442,7 @@ describe('incidents (built server)', () => {
           frozenLogins.push((await login('frozen@example.com')).status);
         }
       } finally {
-        proxy.release();
+        upstream.proxy.release();
       }
       expect(first.value.status).toBe(200);
       expect(sequential.value).toEqual(Array.from({ length: SEQUENTIAL }, () => 200));
@@ -522,16 +491,9 @@ describe('incidents (built server)', () => {
 
   describe('login rate limit with two cluster workers and Redis (a proxy in front of it)', () => {
     const prefix = uniqueRedisPrefix('incidents');
-    let proxy: TcpProxy;
-
-    beforeAll(async () => {
-      const target = new URL(TEST_REDIS_URL);
-      proxy = new TcpProxy(target.hostname, Number(target.port || 6379));
-      await proxy.start();
-    });
+    const upstream = proxyInFrontOf(TEST_REDIS_URL, 6379, 'all');
 
     afterAll(async () => {
-      await proxy.cut();
       await deleteRedisKeys(prefix);
     }, 30_000);
 
@@ -541,7 +503,7 @@ describe('incidents (built server)', () => {
           CLUSTER_WORKERS: '2',
           DATABASE_URL: suiteDb.url,
           DB_MIGRATE_ON_START: 'true',
-          REDIS_URL: `redis://${LOOPBACK}:${proxy.port}`,
+          REDIS_URL: upstream.url(TEST_REDIS_URL),
           REDIS_KEY_PREFIX: prefix,
           RATE_LIMIT_MAX: '1000000',
           LOGIN_RATE_LIMIT_MAX: '5',
@@ -594,7 +556,7 @@ describe('incidents (built server)', () => {
       expect(pids(sharedLines).size).toBe(2);
 
       // --- Redis down.
-      await proxy.cut();
+      await upstream.proxy.cut();
       const notReady = await pollUntil(server.port, '/ready', (r) => r.status === 503, 10_000);
       expect(parseJson(notReady.value.body)).toMatchObject({
         status: 'error',
@@ -634,7 +596,7 @@ describe('incidents (built server)', () => {
       }
 
       // --- Redis back: ready again, counters shared again; no restart anywhere.
-      await proxy.restore();
+      await upstream.proxy.restore();
       const ready = await pollUntil(server.port, '/ready', (r) => r.status === 200, 15_000);
       for (let i = 0; i < 4; i += 1) {
         expect((await httpRequest(server.port, '/api/v1/products?limit=1')).status).toBe(200);

@@ -97,3 +97,47 @@ export class TcpProxy {
     socket.on('close', () => this.sockets.delete(socket));
   }
 }
+
+/**
+ * A TcpProxy in front of the service at `targetUrl` for a describe block: started before
+ * each test (`'each'`) or once (`'all'`), cut after. `url(of)` is `of` with its host
+ * replaced by the proxy's, so a server under test reaches the dependency through it.
+ */
+export function proxyInFrontOf(
+  targetUrl: string,
+  defaultPort: number,
+  scope: 'each' | 'all',
+): { readonly proxy: TcpProxy; url(of: string): string } {
+  let current: TcpProxy | undefined;
+  const start = async (): Promise<void> => {
+    const target = new URL(targetUrl);
+    current = new TcpProxy(target.hostname, Number(target.port || defaultPort));
+    await current.start();
+  };
+  const cut = async (): Promise<void> => {
+    await current?.cut();
+  };
+  if (scope === 'each') {
+    beforeEach(start);
+    afterEach(cut);
+  } else {
+    beforeAll(start);
+    afterAll(cut);
+  }
+  const proxyOf = (): TcpProxy => {
+    if (current === undefined) {
+      throw new Error('the proxy is started in beforeEach/beforeAll');
+    }
+    return current;
+  };
+  return {
+    get proxy(): TcpProxy {
+      return proxyOf();
+    },
+    url(of: string): string {
+      const url = new URL(of);
+      url.host = `127.0.0.1:${proxyOf().port}`;
+      return url.toString();
+    },
+  };
+}
