@@ -5,6 +5,8 @@ import { promisify } from 'node:util';
 
 import { Client } from 'pg';
 
+import { MIGRATION_LOCK_KEY } from '@app/core';
+
 import {
   REPO_ROOT,
   ServerProcess,
@@ -175,8 +177,6 @@ describe('start-up of the built server', () => {
   describe('SIGTERM at any moment of start-up', () => {
     const suiteDb = processSuiteDatabase('process_startup_signal');
     const STARTING = 'Signal received while starting: nothing to drain, exiting';
-    /** The lock runPendingMigrations() takes on PostgreSQL (data-source.factory.ts). */
-    const MIGRATION_LOCK_KEY = 727_274_001;
 
     const env = (extra: Record<string, string> = {}): Record<string, string> => ({
       DATABASE_URL: suiteDb.url,

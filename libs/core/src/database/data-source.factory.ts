@@ -14,7 +14,7 @@ export type SchemaSources = Pick<PostgresOptions, 'entities' | 'migrations'>;
 const logger = new Logger('Database');
 
 /** Migrations of several processes starting at once are serialised by this advisory lock. */
-const MIGRATION_LOCK_KEY = 727_274_001;
+export const MIGRATION_LOCK_KEY = 727_274_001;
 
 /** A DataSource on embedded PGlite that closes the engine and its lock when destroyed. */
 class EmbeddedDataSource extends DataSource {
