@@ -2,7 +2,6 @@ import { createHmac } from 'node:crypto';
 
 import argon2 from 'argon2';
 import { sign } from 'jsonwebtoken';
-import { DataSource } from 'typeorm';
 
 import { bearer, createUser, login } from '../factories/users';
 import { createTestDatabase, type TestDatabase } from '../utils/database';
@@ -21,9 +20,6 @@ describe('auth', () => {
     await t.close();
     await db.drop();
   });
-
-  const sql = <T>(query: string, params: unknown[] = []): Promise<T[]> =>
-    t.app.get(DataSource).query(query, params);
 
   describe('POST /api/v1/auth/login', () => {
     it('returns a token pair', async () => {
@@ -88,9 +84,9 @@ describe('auth', () => {
         memoryCost: 19_456,
         timeCost: 3,
       });
-      await sql('UPDATE users SET password_hash = $1 WHERE id = $2', [weak, user.id]);
+      await t.sql('UPDATE users SET password_hash = $1 WHERE id = $2', [weak, user.id]);
       await login(t.http, user.email, user.password);
-      const [row] = await sql<{ password_hash: string }>(
+      const [row] = await t.sql<{ password_hash: string }>(
         'SELECT password_hash FROM users WHERE id = $1',
         [user.id],
       );
@@ -171,7 +167,7 @@ describe('auth', () => {
 
     it('refuses an expired token', async () => {
       const user = await createUser(t.http);
-      await sql(
+      await t.sql(
         "UPDATE refresh_tokens SET expires_at = now() - interval '1 second' WHERE user_id = $1",
         [user.id],
       );
@@ -184,7 +180,7 @@ describe('auth', () => {
 
     it('stores refresh tokens only as hashes', async () => {
       const user = await createUser(t.http);
-      const rows = await sql<{ token_hash: string }>(
+      const rows = await t.sql<{ token_hash: string }>(
         'SELECT token_hash FROM refresh_tokens WHERE user_id = $1',
         [user.id],
       );
@@ -341,7 +337,7 @@ describe('auth', () => {
         .set(...bearer(user))
         .expect(200);
       // Another process changed the password: the row moved on, this process's cache did not.
-      await sql('UPDATE users SET token_version = token_version + 1 WHERE id = $1', [user.id]);
+      await t.sql('UPDATE users SET token_version = token_version + 1 WHERE id = $1', [user.id]);
       const token = sign({ ...claims(user.id), role: 'customer', ver: 1 }, TEST_JWT_SECRET, opts);
       await t.http.get('/api/v1/users/me').set('Authorization', `Bearer ${token}`).expect(200);
       const stale = await t.http

@@ -38,11 +38,8 @@ describe('users', () => {
     return Number(rows[0]?.n);
   };
 
-  const sql = <T>(query: string, params: unknown[] = []): Promise<T[]> =>
-    t.app.get(DataSource).query(query, params);
-
   const adminCount = async (): Promise<number> => {
-    const rows = await sql<{ n: string }>("SELECT count(*) AS n FROM users WHERE role = 'admin'");
+    const rows = await t.sql<{ n: string }>("SELECT count(*) AS n FROM users WHERE role = 'admin'");
     return Number(rows[0]?.n);
   };
 
@@ -248,7 +245,7 @@ describe('users', () => {
     // The name write fails (a trigger raises on this name) in a request that also changes
     // the password: the whole request must roll back, the password change included.
     beforeAll(async () => {
-      await sql(`
+      await t.sql(`
         CREATE FUNCTION fail_poisoned_name() RETURNS trigger AS $$
         BEGIN
           RAISE EXCEPTION 'injected failure';
@@ -259,7 +256,7 @@ describe('users', () => {
     });
 
     afterAll(async () => {
-      await sql('DROP TRIGGER users_name_fail ON users; DROP FUNCTION fail_poisoned_name();');
+      await t.sql('DROP TRIGGER users_name_fail ON users; DROP FUNCTION fail_poisoned_name();');
     });
 
     it('changes nothing: the old password still works, the new one does not, sessions live', async () => {
@@ -511,7 +508,7 @@ describe('users', () => {
         .then((perClient) => perClient.flat())
         .finally(() =>
           // Whatever happened, the next tests start with the suite's one admin again.
-          sql("UPDATE users SET role = 'customer' WHERE id = ANY($1)", [
+          t.sql("UPDATE users SET role = 'customer' WHERE id = ANY($1)", [
             [...others, changes].map((u) => u.id),
           ]),
         );
@@ -523,7 +520,7 @@ describe('users', () => {
       // Each update is held open for a moment (trigger), so both requests are past the role
       // guard before either commits: the second must see the first and refuse.
       beforeAll(async () => {
-        await sql(`
+        await t.sql(`
           CREATE FUNCTION slow_role() RETURNS trigger AS $$
           BEGIN
             PERFORM pg_sleep(0.3);
@@ -535,7 +532,7 @@ describe('users', () => {
       });
 
       afterAll(async () => {
-        await sql('DROP TRIGGER users_role_slow ON users; DROP FUNCTION slow_role();');
+        await t.sql('DROP TRIGGER users_role_slow ON users; DROP FUNCTION slow_role();');
       });
 
       it('demotes exactly one: one 200, one 409, and an admin is left', async () => {

@@ -1,6 +1,7 @@
 import type { DynamicModule, Type } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import request, { type Response } from 'supertest';
+import { DataSource } from 'typeorm';
 import type TestAgent from 'supertest/lib/agent';
 
 import { loadConfig, type RawEnvironment } from '@app/core';
@@ -21,6 +22,8 @@ export interface TestApp {
    * schema, declared headers). See test/utils/openapi-contract.ts.
    */
   readonly contract: OpenApiContract;
+  /** A query on the app's own DataSource (the suite's database), for set-up and checks. */
+  sql<T>(query: string, params?: readonly unknown[]): Promise<T[]>;
   close(): Promise<void>;
 }
 
@@ -89,6 +92,8 @@ export async function createTestApp(
     get contract(): OpenApiContract {
       return contractOf();
     },
+    sql: <T>(query: string, params: readonly unknown[] = []): Promise<T[]> =>
+      app.get(DataSource).query(query, [...params]),
     close: () => app.close(),
   };
 }
