@@ -21,6 +21,12 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 import { LOOPBACK, expectStatus, freePort, request } from '../scripts/lib/loopback-http.mjs';
+import {
+  assertLoopbackUrl,
+  percentile,
+  stopProcess,
+  waitUntilReady,
+} from '../scripts/lib/processes.mjs';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const env = process.env;
@@ -39,12 +45,6 @@ const MAX_PROBES = 20_000;
 const log = (msg) => process.stdout.write(`[login-flood] ${msg}\n`);
 /** @param {number} ms */
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** @param {number[]} values @param {number} p */
-function percentile(values, p) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
 
 /** @param {number[]} ms */
 function summary(ms) {
@@ -101,10 +101,7 @@ async function flood(port, user, deadline) {
 }
 
 async function main() {
-  const host = new URL(cfg.pgUrl).hostname;
-  if (host !== LOOPBACK && host !== 'localhost') {
-    throw new Error(`LOGIN_FLOOD_PG_URL must point at 127.0.0.1 (got host ${host})`);
-  }
+  assertLoopbackUrl(cfg.pgUrl, 'LOGIN_FLOOD_PG_URL');
   const dbName = `flood_${Date.now()}_${process.pid}`;
   const dbUrl = new URL(cfg.pgUrl);
   dbUrl.pathname = `/${dbName}`;
@@ -137,19 +134,12 @@ async function main() {
           : { PASSWORD_HASH_CONCURRENCY: cfg.hashConcurrency }),
       },
     });
-    const bootDeadline = performance.now() + 120_000;
-    for (;;) {
-      const ok = await request({ port, method: 'GET', path: '/ready', timeoutMs: 2_000 })
-        .then((r) => r.status === 200)
-        .catch(() => false);
-      if (ok) {
-        break;
-      }
-      if (performance.now() > bootDeadline || child.exitCode !== null) {
-        throw new Error('the server did not become ready');
-      }
-      await sleep(100);
-    }
+    const server = child;
+    await waitUntilReady({
+      port,
+      timeoutMs: 120_000,
+      exitReason: () => (server.exitCode === null ? null : `exited (code ${server.exitCode})`),
+    });
     const user = { email: 'flood@example.com', password: 'correct-horse-battery' };
     await expectStatus(
       { port, method: 'POST', path: '/api/v1/users', body: { ...user, name: 'Flood' } },
@@ -174,13 +164,8 @@ async function main() {
     log(`/health under flood: ${summary(during)}`);
     log(`logins:              ${summary(logins)} (${(logins.length / cfg.seconds).toFixed(1)}/s)`);
   } finally {
-    if (child !== null && child.exitCode === null) {
-      const exited = new Promise((r) => child?.once('exit', r));
-      child.kill('SIGTERM');
-      await Promise.race([exited, sleep(15_000)]);
-      if (child.exitCode === null) {
-        child.kill('SIGKILL');
-      }
+    if (child !== null) {
+      await stopProcess(child, 15_000);
     }
     await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
   }

@@ -53,13 +53,8 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
 
-import {
-  LOOPBACK,
-  expectStatus,
-  freePort,
-  inParallel,
-  request,
-} from '../scripts/lib/loopback-http.mjs';
+import { LOOPBACK, expectStatus, freePort, inParallel } from '../scripts/lib/loopback-http.mjs';
+import { assertLoopbackUrl, stopProcess, waitUntilReady } from '../scripts/lib/processes.mjs';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(BENCH_DIR, '..');
@@ -98,13 +93,6 @@ const log = (msg) => process.stdout.write(`[bench] ${msg}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** @param {number} n @param {number} [d] */
 const round = (n, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
-
-function assertLoopbackPg() {
-  const host = new URL(cfg.pgUrl).hostname;
-  if (host !== LOOPBACK && host !== 'localhost') {
-    throw new Error(`BENCH_PG_URL must point at 127.0.0.1 (got host ${host})`);
-  }
-}
 
 // ------------------------------------------------------------------------------ /proc
 
@@ -234,22 +222,10 @@ for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
  * SIGTERM, then SIGKILL after `graceMs`. Resolves with the time to exit (ms).
  * @param {import('node:child_process').ChildProcess} child @param {number} graceMs
  */
-function stopChild(child, graceMs) {
-  return new Promise((resolveStop) => {
-    const started = performance.now();
-    if (child.exitCode !== null || child.signalCode !== null) {
-      children.delete(child);
-      resolveStop(0);
-      return;
-    }
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      children.delete(child);
-      resolveStop(performance.now() - started);
-    });
-    child.kill('SIGTERM');
-  });
+async function stopChild(child, graceMs) {
+  const ms = await stopProcess(child, graceMs);
+  children.delete(child);
+  return ms;
 }
 
 // ------------------------------------------------------------------------------ processes
@@ -285,31 +261,30 @@ async function startProcess(o) {
   child.once('exit', (code, signal) => {
     exited = `exited (code ${code}, signal ${signal})`;
   });
-  while (performance.now() - started < timeoutMs) {
-    if (exited !== null) {
-      break;
-    }
-    const ok = await request({ port: o.port, method: 'GET', path: o.readyPath })
-      .then((r) => r.status === 200)
-      .catch(() => false);
-    if (ok) {
-      return {
-        child,
-        pid: /** @type {number} */ (child.pid),
-        port: o.port,
-        readyMs: round(performance.now() - started, 0),
-        logFile,
-        name: o.name,
-      };
-    }
-    await sleep(25);
+  try {
+    await waitUntilReady({
+      port: o.port,
+      path: o.readyPath,
+      timeoutMs,
+      intervalMs: 25,
+      exitReason: () => exited,
+    });
+  } catch (error) {
+    const tail = (/** @type {string} */ f) =>
+      existsSync(f) ? readFileSync(f, 'utf8').split('\n').slice(-30).join('\n') : '';
+    await stopChild(child, 2_000);
+    throw new Error(
+      `${o.name} did not become ready: ${error instanceof Error ? error.message : String(error)}\n--- stderr\n${tail(errFile)}\n--- stdout\n${tail(logFile)}`,
+    );
   }
-  const tail = (/** @type {string} */ f) =>
-    existsSync(f) ? readFileSync(f, 'utf8').split('\n').slice(-30).join('\n') : '';
-  await stopChild(child, 2_000);
-  throw new Error(
-    `${o.name} did not become ready: ${exited ?? 'timed out'}\n--- stderr\n${tail(errFile)}\n--- stdout\n${tail(logFile)}`,
-  );
+  return {
+    child,
+    pid: /** @type {number} */ (child.pid),
+    port: o.port,
+    readyMs: round(performance.now() - started, 0),
+    logFile,
+    name: o.name,
+  };
 }
 
 /**
@@ -696,7 +671,7 @@ function summarise(runs) {
 // ------------------------------------------------------------------------------ main
 
 async function main() {
-  assertLoopbackPg();
+  assertLoopbackUrl(cfg.pgUrl, 'BENCH_PG_URL');
   const startedAt = new Date();
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
   const facts = machineFacts();

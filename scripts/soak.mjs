@@ -33,6 +33,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 import { LOOPBACK, expectStatus, freePort, inParallel, request } from './lib/loopback-http.mjs';
+import { assertLoopbackUrl, percentile, waitUntilReady } from './lib/processes.mjs';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ENTRY = join(REPO, 'dist', 'src', 'main.js');
@@ -71,9 +72,10 @@ if (!existsSync(ENTRY)) {
   process.stderr.write(`[soak] ${ENTRY} is missing: run \`npm run build\` first.\n`);
   process.exit(1);
 }
-const pgHost = new URL(cfg.pgUrl).hostname;
-if (pgHost !== LOOPBACK && pgHost !== 'localhost') {
-  process.stderr.write(`[soak] SOAK_PG_URL must point at 127.0.0.1 (got ${pgHost}).\n`);
+try {
+  assertLoopbackUrl(cfg.pgUrl, 'SOAK_PG_URL');
+} catch (error) {
+  process.stderr.write(`[soak] ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 }
 
@@ -97,12 +99,6 @@ async function scrapeMemory(port) {
     eventLoopLagP99Ms: round(metric(body, 'nodejs_eventloop_lag_p99_seconds') * 1000, 2),
   };
 }
-
-/** @param {number[]} sorted @param {number} p */
-const percentile = (sorted, p) =>
-  sorted.length === 0
-    ? NaN
-    : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 /** Least-squares slope of y over x. @param {number[]} xs @param {number[]} ys */
 function slope(xs, ys) {
@@ -213,22 +209,17 @@ function startServer(port, databaseUrl) {
 
 /** @param {number} port @param {{state: {exit: unknown, stderr: string}}} server @param {number} timeoutMs */
 async function waitReady(port, server, timeoutMs) {
-  const until = performance.now() + timeoutMs;
-  for (let i = 0; i < timeoutMs / 200 + 1 && performance.now() < until; i += 1) {
-    if (server.state.exit !== null) {
-      throw new Error(`server exited during start-up: ${server.state.stderr.slice(-2000)}`);
-    }
-    try {
-      const res = await request({ port, method: 'GET', path: '/ready' });
-      if (res.status === 200) {
-        return;
-      }
-    } catch {
-      // Not listening yet.
-    }
-    await sleep(200);
+  try {
+    await waitUntilReady({
+      port,
+      timeoutMs,
+      intervalMs: 200,
+      exitReason: () => (server.state.exit === null ? null : 'exited'),
+    });
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new Error(`${why}: ${server.state.stderr.slice(-2000)}`);
   }
-  throw new Error(`/ready not 200 within ${timeoutMs} ms`);
 }
 
 // ------------------------------------------------------------------------------ traffic
