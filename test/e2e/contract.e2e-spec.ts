@@ -4,6 +4,7 @@ import type { Response } from 'supertest';
 
 import { createOpenApiDocument } from '@app/core';
 
+import { createOrder } from '../factories/orders';
 import { buildProductInput, createProduct, type TestProduct } from '../factories/products';
 import { bearer, buildUserInput, createAdmin, createUser, type TestUser } from '../factories/users';
 import { createTestDatabase, type TestDatabase } from '../utils/database';
@@ -42,15 +43,6 @@ describe('the OpenAPI document says what the server answers', () => {
     await t.close();
     await db.drop();
   });
-
-  const placeOrder = async (user: TestUser, quantity = 1): Promise<{ id: string }> =>
-    (
-      await t.http
-        .post('/api/v1/orders')
-        .set(...bearer(user))
-        .send({ items: [{ productId: product.id, quantity }] })
-        .expect(201)
-    ).body as { id: string };
 
   describe('the checker', () => {
     it('refuses a status the operation does not declare', async () => {
@@ -309,7 +301,7 @@ describe('the OpenAPI document says what the server answers', () => {
     });
 
     it('GET /api/v1/orders and /orders/{id}: 200, 403, 404', async () => {
-      const order = await placeOrder(alice);
+      const order = await createOrder(t.http, alice, product);
       await t.http
         .get('/api/v1/orders?status=pending')
         .set(...bearer(alice))
@@ -329,7 +321,7 @@ describe('the OpenAPI document says what the server answers', () => {
     });
 
     it('POST /api/v1/orders/{id}/cancel: 200, 409', async () => {
-      const order = await placeOrder(alice);
+      const order = await createOrder(t.http, alice, product);
       const path = `/api/v1/orders/${order.id}/cancel`;
       await t.http
         .post(path)
@@ -346,7 +338,7 @@ describe('the OpenAPI document says what the server answers', () => {
     });
 
     it('POST /api/v1/orders/{id}/cancel: 412 on a stale If-Match', async () => {
-      const order = await placeOrder(alice);
+      const order = await createOrder(t.http, alice, product);
       const res = await t.http
         .post(`/api/v1/orders/${order.id}/cancel`)
         .set(...bearer(alice))
@@ -356,7 +348,7 @@ describe('the OpenAPI document says what the server answers', () => {
     });
 
     it('PATCH /api/v1/orders/{id}/status: 200, 409, 412', async () => {
-      const order = await placeOrder(alice);
+      const order = await createOrder(t.http, alice, product);
       const path = `/api/v1/orders/${order.id}/status`;
       const stale = await t.http
         .patch(path)
@@ -410,7 +402,7 @@ describe('the OpenAPI document says what the server answers', () => {
     });
 
     it('GET /api/v1/orders/{id}: the order version is the ETag', async () => {
-      const order = await placeOrder(alice);
+      const order = await createOrder(t.http, alice, product);
       await t.http
         .get(`/api/v1/orders/${order.id}`)
         .set(...bearer(alice))
@@ -421,7 +413,7 @@ describe('the OpenAPI document says what the server answers', () => {
 
   describe('body parsing runs on every route: GET, cancel and the probes too', () => {
     it('400 MALFORMED_JSON on a GET and on cancel', async () => {
-      const order = await placeOrder(alice);
+      const order = await createOrder(t.http, alice, product);
       for (const req of [
         t.http.get('/health'),
         t.http.get(`/api/v1/products/${product.id}`),
@@ -456,7 +448,7 @@ describe('the OpenAPI document says what the server answers', () => {
     });
 
     it('415 on cancel and on a GET', async () => {
-      const order = await placeOrder(alice);
+      const order = await createOrder(t.http, alice, product);
       for (const req of [
         t.http.post(`/api/v1/orders/${order.id}/cancel`).set(...bearer(alice)),
         t.http.get('/api/v1/orders').set(...bearer(alice)),

@@ -1,5 +1,6 @@
 import type { Response } from 'supertest';
 
+import { createOrder } from '../factories/orders';
 import { createProduct, type TestProduct } from '../factories/products';
 import { bearer, buildUserInput, createAdmin, createUser, type TestUser } from '../factories/users';
 import { createTestDatabase, type TestDatabase } from '../utils/database';
@@ -40,12 +41,7 @@ describe('input validation (issue 11)', () => {
     admin = await createAdmin(t.app);
     customer = await createUser(t.http);
     product = await createProduct(t.http, admin, { stock: 100 });
-    const placed = await t.http
-      .post('/api/v1/orders')
-      .set(...bearer(customer))
-      .send({ items: [{ productId: product.id, quantity: 1 }] })
-      .expect(201);
-    orderId = (placed.body as { id: string }).id;
+    orderId = (await createOrder(t.http, customer, product)).id;
   });
 
   afterAll(async () => {

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 
 import { encodeCursor } from '@app/core';
 
+import { createOrder } from '../factories/orders';
 import { createProduct, type TestProduct } from '../factories/products';
 import { bearer, createAdmin, createUser, type TestUser } from '../factories/users';
 import { createTestDatabase, type TestDatabase } from '../utils/database';
@@ -40,11 +41,7 @@ describe('pagination cursors on every list route', () => {
   const addRows = async (): Promise<void> => {
     await createProduct(t.http, admin);
     await createUser(t.http);
-    await t.http
-      .post('/api/v1/orders')
-      .set(...bearer(admin))
-      .send({ items: [{ productId: product.id, quantity: 1 }] })
-      .expect(201);
+    await createOrder(t.http, admin, product);
   };
 
   beforeAll(async () => {
