@@ -5,14 +5,15 @@ import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 
-import { answerClientErrors, createHttpAdapter } from '@app/core/lifecycle/http-server';
 import {
   type AppConfig,
   LifecycleService,
   MetricsService,
   PinoNestLogger,
+  answerClientErrors,
   connectionCloseWhile,
   corsOptions,
+  createHttpAdapter,
   createHttpLogger,
   createOpenApiDocument,
   createRootLogger,

@@ -14,7 +14,7 @@ import { TransactionRunner } from './database/transaction-runner';
 import { ProblemDetailsFilter } from './errors/problem-details.filter';
 import { FaultsModule } from './faults/faults.module';
 import { HealthModule } from './health/health.module';
-import { createValidationPipe } from './http/validation';
+import { AppValidationPipe } from './http/validation';
 import { LifecycleService } from './lifecycle/lifecycle.service';
 import { MemoryReporter } from './observability/memory-reporter';
 import { MetricsController } from './observability/metrics.controller';
@@ -93,7 +93,7 @@ export class CoreModule {
         MetricsService,
         MemoryReporter,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
-        { provide: APP_PIPE, useFactory: createValidationPipe },
+        { provide: APP_PIPE, useClass: AppValidationPipe },
         // Order matters: rate limit first, then authentication and roles.
         { provide: APP_GUARD, useClass: AppThrottlerGuard },
         { provide: APP_GUARD, useClass: AccessGuard },

@@ -53,7 +53,7 @@ function labelOf(path: readonly string[]): string {
  * which PostgreSQL refuses in text (a 500 otherwise). Walked iteratively in document order;
  * the body parser has already bounded size and depth.
  */
-export function findUnsafeInput(value: unknown, root?: string): FieldError[] {
+function findUnsafeInput(value: unknown, root?: string): FieldError[] {
   const out: FieldError[] = [];
   const stack: Array<[unknown, readonly string[]]> = [
     [value, root === undefined || root === '' ? [] : [root]],
@@ -201,10 +201,6 @@ export class AppValidationPipe extends ValidationPipe {
     }
     return dto;
   }
-}
-
-export function createValidationPipe(): ValidationPipe {
-  return new AppValidationPipe();
 }
 
 /** A UUID path parameter (v4 or v7); anything else is a 400 naming the parameter. */

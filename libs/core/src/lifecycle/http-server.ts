@@ -32,7 +32,7 @@ const CHECKS_PER_TIMEOUT = 4;
  * How often Node sweeps connections for `headersTimeout`/`requestTimeout`. Node only checks
  * on this interval (default 30 s), so a 1 s request timeout would otherwise fire up to 30 s late.
  */
-export function connectionsCheckingIntervalMs(timeouts: HttpServerTimeouts): number {
+function connectionsCheckingIntervalMs(timeouts: HttpServerTimeouts): number {
   const bounds = [timeouts.headersTimeoutMs, timeouts.requestTimeoutMs].filter((ms) => ms > 0);
   if (bounds.length === 0) {
     return NODE_DEFAULT_CHECK_MS;
