@@ -16,8 +16,9 @@ import {
   MalformedJsonError,
   RateLimitedError,
   RouteNotFoundError,
-  UnsupportedMediaTypeError,
-  ValidationError,
+  MalformedEncodedBodyError,
+  UnsupportedContentEncodingError,
+  UnsupportedCharsetError,
 } from './app-error';
 import { CoreErrorCode } from './core-error-codes';
 import { PROBLEM_CONTENT_TYPE, buildProblem, reasonPhrase } from './problem-details';
@@ -46,38 +47,6 @@ class InternalServerError extends AppError {
 const SERVER_ERROR_DETAIL: Readonly<Record<number, string>> = {
   503: 'Service unavailable; retry later',
 };
-
-/** What a request body may be encoded with: their decoders need only a 32 KiB window. */
-export const ACCEPTED_CONTENT_ENCODINGS = ['gzip', 'deflate'] as const;
-
-/** RFC 9110 12.5.3: a 415 for a content coding names the ones that are accepted. */
-export class UnsupportedContentEncodingError extends UnsupportedMediaTypeError {
-  readonly code = CoreErrorCode.UNSUPPORTED_MEDIA_TYPE;
-  constructor(encoding: string) {
-    super(
-      `Content-Encoding ${encoding} is not supported; send ${ACCEPTED_CONTENT_ENCODINGS.join(', ')} or none`,
-    );
-  }
-
-  override get headers(): Readonly<Record<string, string>> {
-    return { 'Accept-Encoding': ACCEPTED_CONTENT_ENCODINGS.join(', ') };
-  }
-}
-
-class UnsupportedCharsetError extends UnsupportedMediaTypeError {
-  readonly code = CoreErrorCode.UNSUPPORTED_MEDIA_TYPE;
-  constructor(charset: string | undefined) {
-    super(`Charset ${charset ?? '(unknown)'} is not supported; send application/json in UTF-8`);
-  }
-}
-
-/** The body could not be decompressed: as sent, it is not JSON. */
-class MalformedEncodedBodyError extends ValidationError {
-  readonly code = CoreErrorCode.MALFORMED_JSON;
-  constructor(encoding: string, cause: Error) {
-    super(`Request body is not valid ${encoding} data`, { cause, meta: { reason: cause.message } });
-  }
-}
 
 interface BodyParserError {
   readonly type: string;

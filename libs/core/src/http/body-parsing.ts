@@ -1,12 +1,13 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { json } from 'express';
 
-import { JsonContentTypeRequiredError, JsonTooDeepError } from '../errors/app-error';
 import {
   ACCEPTED_CONTENT_ENCODINGS,
+  JsonContentTypeRequiredError,
+  JsonTooDeepError,
   UnsupportedContentEncodingError,
-  fromBodyParserError,
-} from '../errors/problem-details.filter';
+} from '../errors/app-error';
+import { fromBodyParserError } from '../errors/problem-details.filter';
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
 
