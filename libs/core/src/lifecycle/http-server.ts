@@ -98,8 +98,7 @@ interface ParserError extends Error {
 }
 
 /** The path of the request line, when the packet starts with one (`GET /x?y HTTP/1.1`). */
-function requestPath(socket: Duplex, error: ParserError): string {
-  const inFlight = responseInFlight(socket);
+function requestPath(inFlight: ServerResponse | null, error: ParserError): string {
   const url = inFlight?.req.url;
   if (url !== undefined) {
     return url.split('?')[0] ?? '';
@@ -147,7 +146,7 @@ export function answerClientErrors(server: http.Server, options: ClientErrorOpti
         baseUri: options.problemTypeBaseUri,
         status,
         detail: DETAIL[status] ?? reasonPhrase(status),
-        instance: requestPath(socket, error),
+        instance: requestPath(inFlight, error),
         code: CoreErrorCode.HTTP_ERROR,
         requestId,
       }),
