@@ -51,8 +51,10 @@ export function runPrimary(options: PrimaryOptions): void {
     return worker;
   };
 
+  let finished = false;
   const finishIfDone = (): void => {
-    if (shuttingDown && Object.keys(cluster.workers ?? {}).length === 0) {
+    if (!finished && shuttingDown && Object.keys(cluster.workers ?? {}).length === 0) {
+      finished = true;
       logger.info({ exitCode: failed ? 1 : 0 }, 'All workers stopped; primary exiting');
       logger.flush();
       exit(failed ? 1 : 0);
@@ -134,6 +136,13 @@ export function runPrimary(options: PrimaryOptions): void {
       }
     });
   };
+
+  // A worker leaves cluster.workers on the later of its 'exit' and 'disconnect', in either
+  // order: checking on 'exit' alone could miss the last one, and the primary would then end
+  // by an empty event loop (exit 0, whatever failed, and without its last log line).
+  cluster.on('disconnect', () => {
+    finishIfDone();
+  });
 
   cluster.on('message', (worker, message: unknown) => {
     const m = message as { type?: unknown; id?: unknown };
