@@ -79,6 +79,10 @@ const cfg = {
   keep: env.BENCH_KEEP === '1',
   /** @type {'worktree' | 'head'} */
   source: env.BENCH_SOURCE === 'head' ? 'head' : 'worktree',
+  /** A git revision to build and measure as a third target, "before", in the same rounds. */
+  before: env.BENCH_BEFORE ?? '',
+  /** Rate-limit counters in the local Redis, as a deployment with more than one process has them. */
+  redis: env.BENCH_REDIS !== '0',
 };
 
 const SEED = { readProducts: 1000, readerOrders: 40, linesPerOrder: 3, hotStock: 100_000_000 };
@@ -291,19 +295,22 @@ async function startProcess(o) {
  * Builds the service into `<tmp>/build` with a throw-away tsconfig; returns the entry file.
  * `worktree` compiles the checkout as it is; `head` compiles the last commit, extracted
  * with `git archive` into `<tmp>/source` (a consistent snapshot while others edit files).
- * @param {string} tmp @param {'worktree' | 'head'} source
+ * Any other `source` is a git revision (BENCH_BEFORE), built the same way into its own dirs.
+ * @param {string} tmp @param {string} source
  */
 function buildService(tmp, source) {
   let root = REPO;
-  if (source === 'head') {
-    root = join(tmp, 'source');
+  const rev = source === 'head' ? 'HEAD' : source;
+  const tag = source === 'worktree' || source === 'head' ? '' : `-${rev.replace(/[^\w.-]/g, '_')}`;
+  if (source !== 'worktree') {
+    root = join(tmp, `source${tag}`);
     mkdirSync(root);
     const tar = execFileSync(
       'git',
       [
         'archive',
         '--format=tar',
-        'HEAD',
+        rev,
         '--',
         'src',
         'libs',
@@ -317,8 +324,8 @@ function buildService(tmp, source) {
     execFileSync('tar', ['-x', '-C', root], { input: tar });
     symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'), 'dir');
   }
-  const tsconfig = join(tmp, 'tsconfig.bench-build.json');
-  const outDir = join(tmp, 'build');
+  const tsconfig = join(tmp, `tsconfig.bench-build${tag}.json`);
+  const outDir = join(tmp, `build${tag}`);
   writeFileSync(
     tsconfig,
     JSON.stringify(
@@ -329,7 +336,9 @@ function buildService(tmp, source) {
   );
   // tsc looks for @types next to the tsconfig, and the built code for its packages above
   // the build dir: one symlink serves both.
-  symlinkSync(join(REPO, 'node_modules'), join(tmp, 'node_modules'), 'dir');
+  if (!existsSync(join(tmp, 'node_modules'))) {
+    symlinkSync(join(REPO, 'node_modules'), join(tmp, 'node_modules'), 'dir');
+  }
   const started = performance.now();
   try {
     execFileSync(
@@ -344,7 +353,7 @@ function buildService(tmp, source) {
     );
   } catch (error) {
     throw new Error(
-      `the service did not build from ${source === 'head' ? 'HEAD' : 'the working tree'}` +
+      `the service did not build from ${source === 'worktree' ? 'the working tree' : rev}` +
         (source === 'head'
           ? ''
           : ' (files being edited? BENCH_SOURCE=head builds the last commit)'),
@@ -516,6 +525,45 @@ const SCENARIOS = [
       );
       if (body?.items?.[0]?.productId !== ctx.hotProductId) {
         throw new Error(`order-place on :${port}: wrong body`);
+      }
+    },
+  },
+  {
+    // What a client that retries safely sends: a fresh Idempotency-Key on every placement.
+    name: 'order-place-keyed',
+    title: 'POST /api/v1/orders with an Idempotency-Key (1 line, single hot product)',
+    connections: cfg.connections,
+    options: (ctx) => ({
+      requests: [
+        {
+          method: 'POST',
+          path: '/api/v1/orders',
+          headers: {
+            authorization: `Bearer ${ctx.buyer.token}`,
+            'content-type': 'application/json',
+          },
+          body: JSON.stringify({ items: [{ productId: ctx.hotProductId, quantity: 1 }] }),
+          setupRequest: (/** @type {any} */ req) => {
+            req.headers = { ...req.headers, 'idempotency-key': randomBytes(12).toString('hex') };
+            return req;
+          },
+        },
+      ],
+    }),
+    check: async (port, ctx) => {
+      const key = randomBytes(12).toString('hex');
+      const request = {
+        port,
+        method: 'POST',
+        path: '/api/v1/orders',
+        body: { items: [{ productId: ctx.hotProductId, quantity: 1 }] },
+        token: ctx.buyer.token,
+        headers: { 'idempotency-key': key },
+      };
+      const first = await expectStatus(request, 201);
+      const again = await expectStatus(request, 201);
+      if (first?.id === undefined || again?.id !== first.id) {
+        throw new Error(`order-place-keyed on :${port}: the retry was not a replay`);
       }
     },
   },
@@ -706,6 +754,12 @@ async function main() {
     ({ entry, buildMs } = buildService(tmp, cfg.source));
     log(`built in ${buildMs} ms: ${entry}`);
   }
+  /** @type {string | null} */
+  let beforeEntry = null;
+  if (cfg.before !== '') {
+    log(`building ${cfg.before} (BENCH_BEFORE) to measure as "before" in the same rounds`);
+    beforeEntry = buildService(tmp, cfg.before).entry;
+  }
 
   // ---- database
   const dbName = `bench_${stamp.slice(0, 19).replace(/-/g, '').replace('T', '_')}_${process.pid}`;
@@ -733,6 +787,13 @@ async function main() {
 
   const jwtSecret = randomBytes(32).toString('hex');
   const servicePort = await freePort();
+  const beforePort = await freePort();
+  // One key prefix for this run's rate-limit counters, removed at the end.
+  const redisPrefix = `bench${process.pid}:`;
+  const redisEnv = cfg.redis ? { REDIS_URL, REDIS_KEY_PREFIX: redisPrefix } : {};
+  if (cfg.redis) {
+    cleanups.push(() => deleteRedisKeys(redisPrefix));
+  }
   const baselinePort = await freePort();
   /** @param {Record<string, string>} extra */
   const serviceEnv = (extra = {}) => ({
@@ -752,17 +813,21 @@ async function main() {
     BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
     BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
     SHUTDOWN_READY_DELAY_MS: '0',
+    ...redisEnv,
     ...extra,
   });
   const cpuProfDir = join(REPO, 'bench', 'results', `${stamp}-cpuprofile`);
-  /** @param {string} name @param {Record<string, string>} [extra] @param {boolean} [profile] */
-  const startService = (name, extra = {}, profile = false) =>
+  /**
+   * @param {string} name @param {Record<string, string>} [extra] @param {boolean} [profile]
+   * @param {string} [main] @param {number} [port]
+   */
+  const startService = (name, extra = {}, profile = false, main = entry, port = servicePort) =>
     startProcess({
       name,
-      args: profile ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, entry] : [entry],
-      env: serviceEnv(extra),
+      args: profile ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, main] : [main],
+      env: serviceEnv({ ...extra, PORT: String(port) }),
       cwd: tmp,
-      port: servicePort,
+      port,
       logDir,
       readyPath: '/ready',
     });
@@ -775,6 +840,8 @@ async function main() {
     serviceWarmMs: 0,
     baselineMs: 0,
     serviceStopMs: 0,
+    /** @type {number | null} */
+    beforeWarmMs: null,
   };
   log(`service ready in ${service.readyMs} ms (cold: migrations applied)`);
 
@@ -789,6 +856,12 @@ async function main() {
   service = await startService('service', {}, cfg.cpuProf);
   startup.serviceWarmMs = service.readyMs;
   log(`service ready in ${service.readyMs} ms (schema already migrated)`);
+  const before =
+    beforeEntry === null ? null : await startService('before', {}, false, beforeEntry, beforePort);
+  if (before !== null) {
+    startup.beforeWarmMs = before.readyMs;
+    log(`before (${cfg.before}) ready in ${before.readyMs} ms`);
+  }
   const baseline = await startProcess({
     name: 'baseline',
     args: [join(BENCH_DIR, 'baseline', 'server.mjs')],
@@ -809,7 +882,11 @@ async function main() {
   startup.baselineMs = baseline.readyMs;
   log(`baseline ready in ${baseline.readyMs} ms`);
   await sleep(1_000);
-  const memoryBefore = { service: memory(service.pid), baseline: memory(baseline.pid) };
+  const memoryBefore = {
+    service: memory(service.pid),
+    baseline: memory(baseline.pid),
+    before: before === null ? null : memory(before.pid),
+  };
   log(
     `idle RSS: service ${memoryBefore.service.rssMiB} MiB, baseline ${memoryBefore.baseline.rssMiB} MiB`,
   );
@@ -819,19 +896,24 @@ async function main() {
   );
   const hotStockBefore = await hotStock(dbName, ctx.hotProductId);
 
-  /** @type {Record<string, {title: string, connections: number, service: any, baseline: any, cluster?: any}>} */
+  /** @type {Record<string, {title: string, connections: number, service: any, baseline: any, before?: any, cluster?: any}>} */
   const results = {};
   for (const scenario of scenarios) {
     await analyze(databaseUrl);
     await scenario.check(service.port, ctx);
     await scenario.check(baseline.port, ctx);
-    /** @type {{service: any[], baseline: any[]}} */
-    const runs = { service: [], baseline: [] };
+    if (before !== null) {
+      await scenario.check(before.port, ctx);
+    }
+    /** @type {{service: any[], baseline: any[], before: any[]}} */
+    const runs = { service: [], baseline: [], before: [] };
+    const targets = before === null ? [service, baseline] : [service, before, baseline];
     for (let r = 0; r < cfg.rounds; r += 1) {
-      const order = r % 2 === 0 ? [service, baseline] : [baseline, service];
+      // Each round starts with another target, so drift in the box's load spreads evenly.
+      const order = targets.map((_, i) => targets[(i + r) % targets.length]);
       for (const target of order) {
         const res = await measure(scenario, target, ctx, dbPids);
-        const key = target === service ? 'service' : 'baseline';
+        const key = target === service ? 'service' : target === before ? 'before' : 'baseline';
         runs[key].push(res);
         log(
           `${scenario.name.padEnd(12)} ${key.padEnd(8)} round ${r + 1}: ${res.reqPerSec} req/s, ` +
@@ -846,6 +928,7 @@ async function main() {
       connections: scenario.connections,
       service: summarise(runs.service),
       baseline: summarise(runs.baseline),
+      ...(before === null ? {} : { before: summarise(runs.before) }),
     };
     if (scenario.name === 'order-place') {
       // The database's own ceiling for one hot row: the same transaction from a C client
@@ -858,12 +941,19 @@ async function main() {
       );
     }
   }
-  const memoryAfter = { service: memory(service.pid), baseline: memory(baseline.pid) };
+  const memoryAfter = {
+    service: memory(service.pid),
+    baseline: memory(baseline.pid),
+    before: before === null ? null : memory(before.pid),
+  };
   log(
     `RSS after load: service ${memoryAfter.service.rssMiB} MiB (peak ${memoryAfter.service.hwmMiB}), baseline ${memoryAfter.baseline.rssMiB} MiB (peak ${memoryAfter.baseline.hwmMiB})`,
   );
   const serviceLogBytes = statSync(service.logFile).size;
   await stopChild(baseline.child, 5_000);
+  if (before !== null) {
+    await stopChild(before.child, 15_000);
+  }
   const stopMs = round(await stopChild(service.child, 15_000), 0);
   log(`service stopped in ${stopMs} ms`);
 
@@ -887,8 +977,9 @@ async function main() {
   } else {
     // The service refuses CLUSTER_WORKERS>1 without Redis (shared rate-limit counters):
     // the local Redis, under a key prefix of this run, removed at the end.
-    const redisPrefix = `bench${process.pid}:`;
-    cleanups.push(() => deleteRedisKeys(redisPrefix));
+    if (!cfg.redis) {
+      cleanups.push(() => deleteRedisKeys(redisPrefix));
+    }
     log(
       `CLUSTER_WORKERS found: starting the service with CLUSTER_WORKERS=2 (REDIS_URL=${REDIS_URL}, prefix ${redisPrefix})`,
     );
@@ -1034,13 +1125,19 @@ async function pgbenchHotRow(admin, dbName, ctx, tmp) {
   writeFileSync(
     script,
     [
-      'BEGIN;',
+      // The service's two statements, with literals for its parameters: the unlocked quote,
+      // then the one statement that locks, checks, takes the stock and writes the order.
       `SELECT id, sku, name, price_cents, currency, stock FROM products WHERE id = ANY(ARRAY['${hot}']::uuid[]);`,
-      `WITH o AS (INSERT INTO orders (user_id, status, currency, total_cents) VALUES ('${buyerId}', 'pending', 'EUR', 1999) RETURNING *), ` +
-        `i AS (INSERT INTO order_items (id, order_id, position, product_id, sku, name, unit_price_cents, quantity, line_total_cents) ` +
-        `SELECT gen_random_uuid(), o.id, 0, '${hot}', 'BENCH-HOT', 'Hot product', 1999, 1, 1999 FROM o) SELECT id FROM o;`,
-      `UPDATE products SET stock = stock - 1, updated_at = now() WHERE id = '${hot}' AND stock >= 1 AND price_cents = 1999 AND name = 'Hot product' RETURNING id;`,
-      'COMMIT;',
+      [
+        `WITH stock_lines AS (SELECT * FROM unnest(ARRAY['${hot}']::uuid[], ARRAY[1]::integer[], ARRAY[1999]::integer[], ARRAY['Hot product']::varchar[]) AS l(product_id, quantity, price_cents, name)),`,
+        `stock_locked AS (SELECT p.id, p.stock, p.price_cents, p.name FROM products p WHERE p.id IN (SELECT product_id FROM stock_lines) ORDER BY p.id FOR UPDATE),`,
+        `stock_checked AS (SELECT count(*) = 1 AS ok FROM stock_locked k JOIN stock_lines l ON l.product_id = k.id WHERE k.stock >= l.quantity AND k.price_cents = l.price_cents AND k.name = l.name),`,
+        `placement_gate AS (SELECT 1 WHERE (SELECT ok FROM stock_checked)),`,
+        `stock_taken AS (UPDATE products p SET stock = p.stock - l.quantity, updated_at = now() FROM stock_lines l WHERE p.id = l.product_id AND EXISTS (SELECT 1 FROM placement_gate) RETURNING p.id),`,
+        `order_row AS (INSERT INTO orders (id, user_id, status, currency, total_cents, version, created_at, updated_at) SELECT gen_random_uuid(), '${buyerId}', 'pending', 'EUR', 1999, 1, now(), now() WHERE EXISTS (SELECT 1 FROM placement_gate) RETURNING id),`,
+        `order_lines AS (INSERT INTO order_items (id, order_id, position, product_id, sku, name, unit_price_cents, quantity, line_total_cents) SELECT gen_random_uuid(), o.id, 0, '${hot}', 'BENCH-HOT', 'Hot product', 1999, 1, 1999 FROM order_row o)`,
+        `SELECT (SELECT ok FROM stock_checked) AS "stockOk", EXISTS (SELECT 1 FROM placement_gate) AS "placed";`,
+      ].join(' '),
       '',
     ].join('\n'),
   );
@@ -1263,7 +1360,7 @@ function printTable(report) {
   ];
   for (const [name, r] of Object.entries(report.results)) {
     const base = r.baseline.reqPerSec;
-    for (const key of ['service', 'baseline', 'cluster']) {
+    for (const key of ['service', 'before', 'baseline', 'cluster']) {
       const s = r[key];
       if (s === undefined) {
         continue;
@@ -1272,7 +1369,7 @@ function printTable(report) {
         cfg.rounds > 1 ? `${s.reqPerSec} (${s.reqPerSecMin}-${s.reqPerSecMax})` : `${s.reqPerSec}`;
       rows.push([
         name,
-        key === 'cluster' ? 'service x2' : key,
+        key === 'cluster' ? 'service x2' : key === 'before' ? `before (${cfg.before})` : key,
         rps,
         String(s.p50Ms),
         String(s.p99Ms),
@@ -1308,10 +1405,16 @@ function printTable(report) {
   const { startup, memory: mem } = report;
   process.stdout.write(
     `\nstart-up to /ready 200: service ${startup.serviceColdMs} ms on an empty DB (migrations), ` +
-      `${startup.serviceWarmMs} ms with the schema in place; baseline ${startup.baselineMs} ms\n` +
+      `${startup.serviceWarmMs} ms with the schema in place; baseline ${startup.baselineMs} ms` +
+      (startup.beforeWarmMs === null ? '' : `; before ${startup.beforeWarmMs} ms`) +
+      `\n` +
       `RSS: service ${mem.before.service.rssMiB} MiB idle -> ${mem.after.service.rssMiB} MiB after load ` +
       `(peak ${mem.after.service.hwmMiB}); baseline ${mem.before.baseline.rssMiB} -> ${mem.after.baseline.rssMiB} MiB ` +
-      `(peak ${mem.after.baseline.hwmMiB})\n` +
+      `(peak ${mem.after.baseline.hwmMiB})` +
+      (mem.before.before
+        ? `; before ${mem.before.before.rssMiB} -> ${mem.after.before.rssMiB} MiB (peak ${mem.after.before.hwmMiB})`
+        : '') +
+      `\n` +
       `cluster: ${report.cluster.supported ? `measured (${report.cluster.processes} processes, Redis rate-limit storage)` : `skipped (${report.cluster.note ?? 'CLUSTER_WORKERS not implemented'})`}\n\n`,
   );
 }

@@ -13,9 +13,9 @@
  *   like the service's LRU cache;
  * - login is SELECT by email + argon2.verify + sign an access token + INSERT a refresh
  *   token row, as the service does;
- * - order placement is one transaction in the service's order of work: read the products,
- *   check them, INSERT the order and its items in one statement, take the stock with one
- *   conditional UPDATE per line in id order (the only row locks), COMMIT.
+ * - order placement sends the service's statements: with an Idempotency-Key a read of the
+ *   live key, then the products without a lock, then one statement that locks and checks
+ *   them, stores the key, takes the stock and inserts the order and its items.
  *
  * Env: PORT, HOST (default 127.0.0.1), DATABASE_URL, JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE,
  * JWT_ACCESS_TTL, DB_POOL_MAX (default 20, the service's default).
@@ -286,8 +286,15 @@ async function listOrders(user, query) {
   };
 }
 
-/** @param {{id: string}} user @param {any} body */
-async function placeOrder(user, body) {
+/**
+ * The service's placement, statement for statement: with an Idempotency-Key, a read of the
+ * live key first (a replay returns the stored response); then the products without a lock;
+ * then one statement that locks them in id order, checks stock, price and name, and, when
+ * they hold, stores the key, takes the stock and inserts the order and its items.
+ * @param {any} user @param {any} body @param {string | undefined} key
+ * @returns {Promise<{status: number, order: any, replayed: boolean}>}
+ */
+async function placeOrder(user, body, key) {
   const items = body?.items;
   if (
     !Array.isArray(items) ||
@@ -301,18 +308,31 @@ async function placeOrder(user, body) {
         l.quantity >= 1 &&
         l.quantity <= 1000,
     ) ||
-    new Set(items.map((l) => l.productId.toLowerCase())).size !== items.length
+    new Set(items.map((l) => l.productId.toLowerCase())).size !== items.length ||
+    (key !== undefined && !/^[\x20-\x7e]{1,255}$/.test(key))
   ) {
     throw new HttpError(400, 'VALIDATION_FAILED');
   }
   /** @type {Map<string, number>} */
   const wanted = new Map(items.map((l) => [l.productId.toLowerCase(), l.quantity]));
-  const client = await pool.connect();
-  try {
-    // The service's order of work: read the products without a lock, write the order and
-    // its items, take the stock last (one conditional UPDATE per line, in id order), COMMIT.
-    await client.query('BEGIN');
-    const { rows: products } = await client.query(
+  const requestHash = createHash('sha256')
+    .update(JSON.stringify(items.map((l) => [l.productId, l.quantity])))
+    .digest('hex');
+  for (let attempt = 1; attempt <= 3; attempt += 1) {
+    if (key !== undefined) {
+      const { rows: found } = await pool.query(
+        `SELECT request_hash, response_status, response_body FROM idempotency_keys
+         WHERE user_id = $1 AND key = $2 AND expires_at > now()`,
+        [user.id, key],
+      );
+      if (found[0] !== undefined) {
+        if (found[0].request_hash !== requestHash) {
+          throw new HttpError(422, 'IDEMPOTENCY_KEY_REUSED');
+        }
+        return { status: found[0].response_status, order: found[0].response_body, replayed: true };
+      }
+    }
+    const { rows: products } = await pool.query(
       `SELECT id, sku, name, price_cents, currency, stock FROM products WHERE id = ANY($1::uuid[])`,
       [[...wanted.keys()]],
     );
@@ -340,51 +360,20 @@ async function placeOrder(user, body) {
         qty,
       };
     });
-    const total = lines.reduce((sum, l) => sum + l.price * l.qty, 0);
-    const {
-      rows: [order],
-    } = await client.query(
-      `WITH o AS (
-         INSERT INTO orders (user_id, status, currency, total_cents) VALUES ($1, 'pending', $2, $3)
-         RETURNING *
-       ), i AS (
-         INSERT INTO order_items
-           (id, order_id, position, product_id, sku, name, unit_price_cents, quantity, line_total_cents)
-         SELECT l.id, o.id, l.position, l.product_id, l.sku, l.name, l.price, l.qty, l.price::bigint * l.qty
-         FROM o, unnest($4::uuid[], $5::smallint[], $6::uuid[], $7::varchar[], $8::varchar[], $9::int[], $10::int[])
-           AS l(id, position, product_id, sku, name, price, qty)
-       )
-       SELECT ${ORDER_COLUMNS} FROM o`,
-      [
-        user.id,
-        products[0].currency,
-        total,
-        lines.map((l) => l.itemId),
-        lines.map((l) => l.position),
-        lines.map((l) => l.id),
-        lines.map((l) => l.sku),
-        lines.map((l) => l.name),
-        lines.map((l) => l.price),
-        lines.map((l) => l.qty),
-      ],
-    );
-    for (const id of [...wanted.keys()].sort()) {
-      const p = byId.get(id);
-      const taken = await client.query(
-        `UPDATE products SET stock = stock - $2, updated_at = now()
-         WHERE id = $1 AND stock >= $2 AND price_cents = $3 AND name = $4 RETURNING id`,
-        [id, wanted.get(id), p.price_cents, p.name],
-      );
-      if (taken.rowCount !== 1) {
-        throw new HttpError(409, 'INSUFFICIENT_STOCK');
-      }
-    }
-    await client.query('COMMIT');
-    return toOrder(
-      order,
+    const now = new Date();
+    const orderRow = {
+      id: randomUUID(),
+      user_id: user.id,
+      status: 'pending',
+      currency: products[0].currency,
+      total_cents: lines.reduce((sum, l) => sum + l.price * l.qty, 0),
+      version: 1,
+      created_at: now,
+      updated_at: now,
+    };
+    const order = toOrder(
+      orderRow,
       lines.map((l) => ({
-        order_id: order.id,
-        position: l.position,
         product_id: l.id,
         sku: l.sku,
         name: l.name,
@@ -393,12 +382,69 @@ async function placeOrder(user, body) {
         line_total_cents: l.price * l.qty,
       })),
     );
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
+    const params = [
+      lines.map((l) => l.id),
+      lines.map((l) => l.qty),
+      lines.map((l) => l.price),
+      lines.map((l) => l.name),
+      lines.length,
+      orderRow.id,
+      user.id,
+      orderRow.currency,
+      orderRow.total_cents,
+      now,
+      lines.map((l) => l.itemId),
+      lines.map((l) => l.position),
+      lines.map((l) => l.sku),
+    ];
+    const gate =
+      key === undefined
+        ? 'gate AS (SELECT 1 WHERE (SELECT ok FROM checked))'
+        : `gate AS (
+            INSERT INTO idempotency_keys (user_id, key, request_hash, response_status, response_body, expires_at)
+            SELECT $7::uuid, $14::varchar, $15::char(64), 201, $16::jsonb, now() + interval '24 hours'
+            WHERE (SELECT ok FROM checked)
+            ON CONFLICT (user_id, key) DO UPDATE
+              SET request_hash = EXCLUDED.request_hash, response_status = EXCLUDED.response_status,
+                  response_body = EXCLUDED.response_body, created_at = now(), expires_at = EXCLUDED.expires_at
+              WHERE idempotency_keys.expires_at <= now()
+            RETURNING 1)`;
+    if (key !== undefined) {
+      params.push(key, requestHash, JSON.stringify(order));
+    }
+    const { rows } = await pool.query(
+      `WITH lines AS (
+         SELECT * FROM unnest($1::uuid[], $2::integer[], $3::integer[], $4::varchar[])
+           AS l(product_id, quantity, price_cents, name)
+       ), locked AS (
+         SELECT p.id, p.stock, p.price_cents, p.name FROM products p
+         WHERE p.id IN (SELECT product_id FROM lines) ORDER BY p.id FOR UPDATE
+       ), checked AS (
+         SELECT count(*) = $5::integer AS ok FROM locked k JOIN lines l ON l.product_id = k.id
+         WHERE k.stock >= l.quantity AND k.price_cents = l.price_cents AND k.name = l.name
+       ), ${gate}, taken AS (
+         UPDATE products p SET stock = p.stock - l.quantity, updated_at = now() FROM lines l
+         WHERE p.id = l.product_id AND EXISTS (SELECT 1 FROM gate) RETURNING p.id
+       ), o AS (
+         INSERT INTO orders (id, user_id, status, currency, total_cents, version, created_at, updated_at)
+         SELECT $6::uuid, $7::uuid, 'pending', $8::char(3), $9::bigint, 1, $10::timestamptz, $10::timestamptz
+         WHERE EXISTS (SELECT 1 FROM gate)
+       ), i AS (
+         INSERT INTO order_items
+           (id, order_id, position, product_id, sku, name, unit_price_cents, quantity, line_total_cents)
+         SELECT l.id, $6::uuid, l.position, l.product_id, l.sku, l.name, l.price, l.qty, l.price::bigint * l.qty
+         FROM unnest($11::uuid[], $12::smallint[], $1::uuid[], $13::varchar[], $4::varchar[], $3::integer[], $2::integer[])
+           AS l(id, position, product_id, sku, name, price, qty)
+         WHERE EXISTS (SELECT 1 FROM gate)
+       )
+       SELECT (SELECT ok FROM checked) AS stock_ok, EXISTS (SELECT 1 FROM gate) AS placed`,
+      params,
+    );
+    if (rows[0]?.placed === true) {
+      return { status: 201, order, replayed: false };
+    }
   }
+  throw new HttpError(503, 'CONCURRENT_CHANGE');
 }
 
 let dummyHash = '';
@@ -468,9 +514,17 @@ async function route(req, res) {
   } else if (method === 'POST') {
     if (path === '/api/v1/orders') {
       const user = await authenticate(req);
-      const order = await placeOrder(user, await readJson(req));
-      res.setHeader('location', `/api/v1/orders/${order.id}`);
-      return send(res, 201, order);
+      const key = req.headers['idempotency-key'];
+      const placed = await placeOrder(
+        user,
+        await readJson(req),
+        typeof key === 'string' ? key : undefined,
+      );
+      res.setHeader('location', `/api/v1/orders/${placed.order.id}`);
+      if (placed.replayed) {
+        res.setHeader('idempotent-replayed', 'true');
+      }
+      return send(res, placed.status, placed.order);
     }
     if (path === '/api/v1/auth/login') {
       return send(res, 200, await login(await readJson(req)));

@@ -30,6 +30,7 @@ export function freePort() {
  * @property {string} path
  * @property {unknown} [body] sent as JSON
  * @property {string} [token] sent as a bearer token
+ * @property {Record<string, string>} [headers] more request headers
  * @property {http.Agent | false} [agent] default: no keep-alive
  * @property {number} [timeoutMs] default 10 000; a timeout rejects with code TIMEOUT
  */
@@ -44,7 +45,7 @@ export function request(o) {
   return new Promise((resolveReq, reject) => {
     const payload = o.body === undefined ? undefined : JSON.stringify(o.body);
     /** @type {Record<string, string | number>} */
-    const headers = { accept: 'application/json' };
+    const headers = { accept: 'application/json', ...o.headers };
     if (payload !== undefined) {
       headers['content-type'] = 'application/json';
       headers['content-length'] = Buffer.byteLength(payload);

@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 
 import { createProduct, type TestProduct } from '../factories/products';
@@ -12,6 +13,20 @@ interface OrderBody {
   version: number;
   totalCents: number;
   items: Array<{ productId: string; quantity: number }>;
+}
+
+/** Resolves once another session waits for a row lock that `holder` holds (bounded: 10 s). */
+async function waitForLockWaiter(holder: Client): Promise<void> {
+  for (let i = 0; i < 200; i += 1) {
+    const { rows } = await holder.query<{ n: string }>(
+      "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+    );
+    if (Number(rows[0]?.n) > 0) {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('no session ever waited for the lock');
 }
 
 describe('orders', () => {
@@ -310,7 +325,7 @@ describe('orders', () => {
       expect(b.body.id).not.toBe(a.body.id);
     });
 
-    it('creates one order for ten concurrent requests with one key', async () => {
+    it('answers ten concurrent requests with one key with one order, replayed to the other nine', async () => {
       const product = await createProduct(t.http, admin, { stock: 100 });
       const before = await count('orders');
       const results = await Promise.all(
@@ -318,15 +333,24 @@ describe('orders', () => {
           place(alice, [{ productId: product.id, quantity: 1 }], 'key-concurrent-1'),
         ),
       );
-      const created = results.filter((r) => r.status === 201);
-      expect(created.length).toBeGreaterThanOrEqual(1);
-      expect(results.every((r) => r.status === 201 || r.status === 409)).toBe(true);
-      expect(new Set(created.map((r) => (r.body as OrderBody).id)).size).toBe(1);
-      for (const r of results.filter((x) => x.status === 409)) {
-        expect(r.body.code).toBe('IDEMPOTENCY_KEY_IN_FLIGHT');
-      }
+      // A request that finds the key held by a running placement waits for it (one
+      // statement, milliseconds) and gets its response: no 409 to retry on.
+      expect(results.map((r) => r.status)).toEqual(Array.from({ length: 10 }, () => 201));
+      expect(new Set(results.map((r) => (r.body as OrderBody).id)).size).toBe(1);
+      expect(results.filter((r) => r.headers['idempotent-replayed'] === undefined)).toHaveLength(1);
       expect((await count('orders')) - before).toBe(1);
       expect(await stockOf(product)).toBe(99);
+    });
+
+    it('replays a placement that took the last unit, instead of refusing it for want of stock', async () => {
+      const product = await createProduct(t.http, admin, { stock: 1 });
+      const first = await place(alice, [{ productId: product.id, quantity: 1 }], 'key-last-unit');
+      expect(first.status).toBe(201);
+      const retry = await place(alice, [{ productId: product.id, quantity: 1 }], 'key-last-unit');
+      expect(retry.status).toBe(201);
+      expect(retry.headers['idempotent-replayed']).toBe('true');
+      expect((retry.body as OrderBody).id).toBe((first.body as OrderBody).id);
+      expect(await stockOf(product)).toBe(0);
     });
 
     it('does not remember a failed attempt: the retry runs again', async () => {
@@ -618,52 +642,36 @@ describe('orders', () => {
   });
 
   describe('a price edited while an order is being placed', () => {
-    // The products are quoted without a lock; a slow items INSERT holds the placement
-    // open while an admin's price change commits, before the stock is taken.
-    beforeAll(async () => {
-      await t.app.get(DataSource).query(`
-        CREATE FUNCTION slow_item() RETURNS trigger AS $$
-        BEGIN
-          PERFORM pg_sleep(0.6);
-          RETURN NEW;
-        END $$ LANGUAGE plpgsql;
-        CREATE TRIGGER order_items_slow BEFORE INSERT ON order_items
-          FOR EACH ROW WHEN (NEW.sku LIKE 'SLOW-%') EXECUTE FUNCTION slow_item();`);
-    });
-
-    afterAll(async () => {
-      await t.app
-        .get(DataSource)
-        .query('DROP TRIGGER order_items_slow ON order_items; DROP FUNCTION slow_item();');
-    });
-
-    it('prices the order at the new price: the placement runs again', async () => {
-      const product = await createProduct(t.http, admin, {
-        sku: `SLOW-${Date.now()}`,
-        priceCents: 1000,
-        stock: 5,
-      });
-      const placing = place(alice, [{ productId: product.id, quantity: 2 }]).then((r) => r);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      await t.http
-        .patch(`/api/v1/products/${product.id}`)
-        .set(...bearer(admin))
-        .send({ priceCents: 1500 })
-        .expect(200);
-      const res = await placing;
-      expect(res.status).toBe(201);
-      expect(res.body).toMatchObject({
-        totalCents: 3000,
-        items: [{ productId: product.id, unitPriceCents: 1500, quantity: 2 }],
-      });
-      expect(await stockOf(product)).toBe(3);
+    // The products are quoted without a lock; the test holds the product's row lock so
+    // that the placement's statement waits on it, and commits a price change meanwhile.
+    it('prices the order at the new price: the placement quotes again', async () => {
+      const product = await createProduct(t.http, admin, { priceCents: 1000, stock: 5 });
+      const holder = new Client({ connectionString: db.url });
+      await holder.connect();
+      try {
+        await holder.query('BEGIN');
+        await holder.query('SELECT 1 FROM products WHERE id = $1 FOR UPDATE', [product.id]);
+        const placing = place(alice, [{ productId: product.id, quantity: 2 }]).then((r) => r);
+        await waitForLockWaiter(holder);
+        await holder.query('UPDATE products SET price_cents = 1500 WHERE id = $1', [product.id]);
+        await holder.query('COMMIT');
+        const res = await placing;
+        expect(res.status).toBe(201);
+        expect(res.body).toMatchObject({
+          totalCents: 3000,
+          items: [{ productId: product.id, unitPriceCents: 1500, quantity: 2 }],
+        });
+        expect(await stockOf(product)).toBe(3);
+      } finally {
+        await holder.end();
+      }
     });
   });
 
   describe('a failure at the last step of placement', () => {
-    // take() is the last statement before COMMIT: failing there proves that the order,
-    // its items, the idempotency key and the stock already taken for an earlier line
-    // (lines are taken in product-id order) all roll back.
+    // The stock is taken in the same statement that writes the order, its items and the
+    // idempotency key: failing the take of one line proves that all of them roll back,
+    // the stock of the other line included.
     beforeAll(async () => {
       await t.app.get(DataSource).query(`
         CREATE FUNCTION fail_poisoned_take() RETURNS trigger AS $$

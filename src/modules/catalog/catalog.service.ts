@@ -1,13 +1,6 @@
 import { Injectable } from '@nestjs/common';
 
-import {
-  AppConfig,
-  ConcurrentChangeError,
-  decodeCursor,
-  toPage,
-  type Page,
-  type Transaction,
-} from '@app/core';
+import { AppConfig, decodeCursor, toPage, type Page, type Transaction } from '@app/core';
 
 import {
   CurrencyMismatchError,
@@ -20,7 +13,9 @@ import type { ListProductsQuery } from './dto/list-products.query';
 import { toProductResponse, type ProductResponse } from './dto/product.response';
 import type { UpdateProductDto } from './dto/update-product.dto';
 import type { ProductEntity } from './product.entity';
-import { ProductsRepository } from './products.repository';
+import { ProductsRepository, type StockReservation } from './products.repository';
+
+export type { StockReservation } from './products.repository';
 
 export interface StockLine {
   readonly productId: string;
@@ -84,16 +79,13 @@ export class CatalogService {
   }
 
   /**
-   * Step one of a reservation, inside the caller's transaction and without a lock: every
-   * product must exist (422) and share one currency (422); stock that is already too low
-   * fails fast (409) before the caller writes anything. Prices, SKUs and names are copied
-   * as they are now: the order is priced at this snapshot.
+   * Step one of a placement, without a lock: every product must exist (422) and share one
+   * currency (422); stock that is already too low fails fast (409) before anything is
+   * written. Prices, SKUs and names are copied as they are now: the order is priced at
+   * this snapshot, and `reservation()` takes the stock only if it still holds.
    */
-  async quote(tx: Transaction, lines: readonly StockLine[]): Promise<Quote> {
-    const rows = await this.products.findManyById(
-      tx,
-      lines.map((line) => line.productId),
-    );
+  async quote(lines: readonly StockLine[]): Promise<Quote> {
+    const rows = await this.products.findManyById(lines.map((line) => line.productId));
     const byId = new Map(rows.map((row) => [row.id, row]));
     const matched = lines.map((line) => ({ line, row: byId.get(line.productId) }));
     const found = matched.filter(
@@ -126,25 +118,14 @@ export class CatalogService {
   }
 
   /**
-   * Step two, the caller's last statement before COMMIT: takes the stock of every quoted
-   * line or throws, and the caller's transaction rolls back. Each line is one conditional
-   * UPDATE, which locks the row and checks the stock in one round trip, in id order so
-   * that concurrent orders cannot deadlock; the row locks are held only from here to the
-   * caller's COMMIT. Too little stock is a 409 naming the product. A price or name that
-   * changed since the quote (an edit committed in between) is a `ConcurrentChangeError`:
-   * the caller's transaction runs again and quotes the new values.
+   * Step two: the stock part of the caller's one-statement write. It locks the quoted
+   * products in id order, checks that each still has the stock, price and name of the
+   * quote, and takes the stock of every line when the statement's gate opens (all lines
+   * or none). When the check fails, quoting again tells why: too little stock is a 409
+   * naming the product; a price or name edited since the quote gives a new quote.
    */
-  async take(tx: Transaction, quote: Quote): Promise<void> {
-    for (const line of byProductId(quote.lines)) {
-      const quoted = { priceCents: line.unitPriceCents, name: line.name };
-      if (!(await this.products.takeStock(tx, line.productId, line.quantity, quoted))) {
-        const [now] = await this.products.findManyById(tx, [line.productId]);
-        if (now !== undefined && now.stock < line.quantity) {
-          throw new InsufficientStockError(now.id, now.sku, line.quantity, now.stock);
-        }
-        throw new ConcurrentChangeError(`product ${line.productId}`);
-      }
-    }
+  reservation(quote: Quote): StockReservation {
+    return this.products.reservation(quote.lines);
   }
 
   /**

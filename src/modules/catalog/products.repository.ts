@@ -7,6 +7,8 @@ import {
   PgErrorCode,
   databaseErrorCode,
   type Keyset,
+  type SqlParams,
+  type StatementPart,
   type Transaction,
 } from '@app/core';
 
@@ -21,6 +23,26 @@ export interface NewProduct {
   readonly stock: number;
 }
 
+/** A line to take stock for, with the price and name it was quoted at. */
+export interface ReservedLine {
+  readonly productId: string;
+  readonly quantity: number;
+  readonly unitPriceCents: number;
+  readonly name: string;
+}
+
+/**
+ * The stock half of a one-statement placement. `check` locks the products in id order
+ * (concurrent placements cannot deadlock) and compares what it locked with the quote;
+ * `ok` is true when every line still has the stock, price and name it was quoted with;
+ * `take` subtracts the stock when the statement's gate lets the write through.
+ */
+export interface StockReservation {
+  readonly check: (params: SqlParams) => string;
+  readonly ok: string;
+  readonly take: StatementPart;
+}
+
 export type ProductChanges = Partial<Pick<ProductEntity, 'name' | 'priceCents' | 'stock'>>;
 
 /** `%`, `_` and `\` are literal in a search term, not wildcards. */
@@ -31,7 +53,6 @@ export class ProductsRepository {
   private readonly rows: EntityRows<ProductEntity>;
   private readonly findByIdSql: string;
   private readonly findManyByIdSql: string;
-  private readonly takeStockSql: string;
   private readonly returnStockSql: string;
 
   constructor(
@@ -41,8 +62,6 @@ export class ProductsRepository {
     this.findByIdSql = `SELECT ${this.rows.columns} FROM ${this.rows.table} p WHERE p.id = $1`;
     this.findManyByIdSql = `SELECT ${this.rows.columns} FROM ${this.rows.table} p
       WHERE p.id = ANY($1::uuid[])`;
-    this.takeStockSql = `UPDATE ${this.rows.table} SET stock = stock - $2, updated_at = now()
-      WHERE id = $1 AND stock >= $2 AND price_cents = $3 AND name = $4`;
     this.returnStockSql = `UPDATE ${this.rows.table} SET stock = stock + $2, updated_at = now()
       WHERE id = $1`;
   }
@@ -92,33 +111,52 @@ export class ProductsRepository {
     return (result.affected ?? 0) > 0;
   }
 
-  /** Unlocked read of several products in the caller's transaction; missing ids are absent. */
-  async findManyById(tx: Transaction, ids: readonly string[]): Promise<ProductEntity[]> {
-    const found: Array<Record<string, unknown>> = await tx.manager.query(this.findManyByIdSql, [
+  /** Unlocked read of several products (a quote); missing ids are absent. */
+  async findManyById(ids: readonly string[]): Promise<ProductEntity[]> {
+    const found: Array<Record<string, unknown>> = await this.products.query(this.findManyByIdSql, [
       [...ids],
     ]);
     return found.map((row) => this.rows.hydrate(row));
   }
 
   /**
-   * Takes `quantity` if the product has that much and still has the price and name the
-   * caller quoted: one statement that locks the row (until the caller's transaction ends)
-   * and checks both. False when it does not: the caller re-reads to tell which.
+   * FOR UPDATE in a CTE returns the newest committed version of each row it waited for,
+   * so the check sees what a concurrent placement left; the UPDATE re-reads the same
+   * (now locked) rows. Every line is taken, or none.
    */
-  async takeStock(
-    tx: Transaction,
-    id: string,
-    quantity: number,
-    quoted: Pick<ProductEntity, 'priceCents' | 'name'>,
-  ): Promise<boolean> {
-    // TypeORM answers an UPDATE with [returned rows, affected count].
-    const [, affected] = await tx.manager.query<[unknown[], number]>(this.takeStockSql, [
-      id,
-      quantity,
-      quoted.priceCents,
-      quoted.name,
-    ]);
-    return affected === 1;
+  reservation(lines: readonly ReservedLine[]): StockReservation {
+    const table = this.rows.table;
+    return {
+      check: (params) => `stock_lines AS (
+          SELECT * FROM unnest(${params.add(
+            lines.map((l) => l.productId),
+            'uuid[]',
+          )}, ${params.add(
+            lines.map((l) => l.quantity),
+            'integer[]',
+          )}, ${params.add(
+            lines.map((l) => l.unitPriceCents),
+            'integer[]',
+          )}, ${params.add(
+            lines.map((l) => l.name),
+            'varchar[]',
+          )}) AS l(product_id, quantity, price_cents, name)
+        ), stock_locked AS (
+          SELECT p.id, p.stock, p.price_cents, p.name FROM ${table} p
+          WHERE p.id IN (SELECT product_id FROM stock_lines) ORDER BY p.id FOR UPDATE
+        ), stock_checked AS (
+          SELECT count(*) = ${params.add(lines.length, 'integer')} AS ok
+          FROM stock_locked k JOIN stock_lines l ON l.product_id = k.id
+          WHERE k.stock >= l.quantity AND k.price_cents = l.price_cents AND k.name = l.name
+        )`,
+      ok: '(SELECT ok FROM stock_checked)',
+      take: (_params, gate) => `stock_taken AS (
+          UPDATE ${table} p SET stock = p.stock - l.quantity, updated_at = now()
+          FROM stock_lines l
+          WHERE p.id = l.product_id AND EXISTS (SELECT 1 FROM ${gate})
+          RETURNING p.id
+        )`,
+    };
   }
 
   /** Gives `quantity` back (a cancelled order); locks the row until the caller's transaction ends. */

@@ -2,22 +2,22 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { LessThan, Repository } from 'typeorm';
 
-import { databaseErrorCode, type Transaction } from '@app/core';
+import type { SqlParams } from '@app/core';
 
 import { IdempotencyKeyEntity } from './idempotency-key.entity';
-import { IdempotencyKeyInFlightError } from './orders.errors';
 
-export type Claim =
-  | { readonly kind: 'claimed' }
-  | {
-      readonly kind: 'existing';
-      readonly requestHash: string;
-      readonly responseStatus: number;
-      readonly responseBody: unknown;
-    };
+/** What a live key remembers of the request that first used it. */
+export interface RememberedResponse {
+  readonly requestHash: string;
+  readonly responseStatus: number;
+  readonly responseBody: unknown;
+}
 
-/** SQLSTATE lock_not_available: the key is held by a transaction still running. */
-const LOCK_NOT_AVAILABLE = '55P03';
+export interface KeyToRemember extends RememberedResponse {
+  readonly userId: string;
+  readonly key: string;
+  readonly ttlMs: number;
+}
 
 @Injectable()
 export class IdempotencyKeysRepository {
@@ -25,64 +25,45 @@ export class IdempotencyKeysRepository {
     @InjectRepository(IdempotencyKeyEntity) private readonly keys: Repository<IdempotencyKeyEntity>,
   ) {}
 
-  /**
-   * Claims the key inside the placement transaction. A concurrent request with the same
-   * key blocks on the uncommitted row; instead of waiting, it gives up after a short lock
-   * timeout (409 in flight). A committed key is returned for replay; an expired one is
-   * taken over.
-   */
-  async claim(
-    tx: Transaction,
-    userId: string,
-    key: string,
-    requestHash: string,
-    ttlMs: number,
-  ): Promise<Claim> {
-    await tx.manager.query("SET LOCAL lock_timeout = '100ms'");
-    let claimed: unknown[];
-    try {
-      claimed = await tx.manager.query(
-        `INSERT INTO idempotency_keys (user_id, key, request_hash, response_status, response_body, expires_at)
-         VALUES ($1, $2, $3, 0, 'null'::jsonb, now() + make_interval(secs => $4::double precision / 1000))
-         ON CONFLICT (user_id, key) DO UPDATE
-           SET request_hash = EXCLUDED.request_hash, response_status = 0, response_body = 'null'::jsonb,
-               created_at = now(), expires_at = EXCLUDED.expires_at
-           WHERE idempotency_keys.expires_at <= now()
-         RETURNING user_id`,
-        [userId, key, requestHash, ttlMs],
-      );
-    } catch (error: unknown) {
-      if (databaseErrorCode(error) === LOCK_NOT_AVAILABLE) {
-        throw new IdempotencyKeyInFlightError();
-      }
-      throw error;
-    }
-    await tx.manager.query('SET LOCAL lock_timeout = 0');
-    if (claimed.length > 0) {
-      return { kind: 'claimed' };
-    }
-    const existing = await tx.manager
-      .getRepository(IdempotencyKeyEntity)
-      .findOneByOrFail({ userId, key });
-    return {
-      kind: 'existing',
-      requestHash: existing.requestHash,
-      responseStatus: existing.responseStatus,
-      responseBody: existing.responseBody,
-    };
+  /** The response remembered under a key that has not expired, or null. */
+  async findLive(userId: string, key: string): Promise<RememberedResponse | null> {
+    // Expiry by the database's clock, as the statement that takes a key over judges it.
+    const found = await this.keys
+      .createQueryBuilder('k')
+      .where('k.userId = :userId AND k.key = :key AND k.expiresAt > now()', { userId, key })
+      .getOne();
+    return found === null
+      ? null
+      : {
+          requestHash: found.requestHash,
+          responseStatus: found.responseStatus,
+          responseBody: found.responseBody,
+        };
   }
 
-  /** Stores the response to replay, in the same transaction as the order it describes. */
-  async complete(
-    tx: Transaction,
-    userId: string,
-    key: string,
-    status: number,
-    body: unknown,
-  ): Promise<void> {
-    await tx.manager
-      .getRepository(IdempotencyKeyEntity)
-      .update({ userId, key }, { responseStatus: status, responseBody: body as object });
+  /**
+   * A CTE named `name` for the caller's one-statement write: it stores the response under
+   * the key when `when` holds, taking over an expired key, and returns a row only if it
+   * stored one. A live key stops it (no row: the caller replays the stored response). A
+   * concurrent statement holding the same new key makes it wait for that statement's end,
+   * then see the key: of concurrent requests with one key, exactly one writes.
+   */
+  rememberPart(params: SqlParams, entry: KeyToRemember, when: string, name: string): string {
+    return `${name} AS (
+        INSERT INTO idempotency_keys
+          (user_id, key, request_hash, response_status, response_body, expires_at)
+        SELECT ${params.add(entry.userId, 'uuid')}, ${params.add(entry.key, 'varchar')},
+          ${params.add(entry.requestHash, 'char(64)')}, ${params.add(entry.responseStatus, 'smallint')},
+          ${params.add(JSON.stringify(entry.responseBody), 'jsonb')},
+          now() + make_interval(secs => ${params.add(entry.ttlMs, 'double precision')} / 1000)
+        WHERE ${when}
+        ON CONFLICT (user_id, key) DO UPDATE
+          SET request_hash = EXCLUDED.request_hash, response_status = EXCLUDED.response_status,
+              response_body = EXCLUDED.response_body, created_at = now(),
+              expires_at = EXCLUDED.expires_at
+          WHERE idempotency_keys.expires_at <= now()
+        RETURNING 1
+      )`;
   }
 
   async purgeExpired(now: Date): Promise<number> {

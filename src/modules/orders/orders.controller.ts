@@ -45,7 +45,7 @@ import { OrdersService } from './orders.service';
 
 /**
  * Codes raised on this module's routes by code it does not own (it may not import their
- * tables): CatalogService.quote() and take(), and the service-local filter check.
+ * tables): CatalogService.quote(), and the service-local filter check.
  * `npm run openapi` fails if one of them is not a real code.
  */
 const RESERVATION_CODES = {
@@ -111,7 +111,7 @@ export class OrdersController {
     headers: responseHeaders('Location', 'ETag', 'Idempotent-Replayed'),
   })
   @ApiProblems({
-    409: [RESERVATION_CODES.insufficientStock, OrdersErrorCode.IDEMPOTENCY_KEY_IN_FLIGHT],
+    409: [RESERVATION_CODES.insufficientStock],
     422: [
       RESERVATION_CODES.unknownProduct,
       RESERVATION_CODES.currencyMismatch,

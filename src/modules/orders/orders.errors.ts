@@ -13,7 +13,6 @@ export const OrdersErrorCode = {
   ORDER_ILLEGAL_TRANSITION: 'ORDER_ILLEGAL_TRANSITION',
   ORDER_VERSION_MISMATCH: 'ORDER_VERSION_MISMATCH',
   IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
-  IDEMPOTENCY_KEY_IN_FLIGHT: 'IDEMPOTENCY_KEY_IN_FLIGHT',
   ORDER_FILTER_FORBIDDEN: 'ORDER_FILTER_FORBIDDEN',
 } as const;
 
@@ -42,13 +41,6 @@ export class IdempotencyKeyReusedError extends UnprocessableError {
   readonly code = OrdersErrorCode.IDEMPOTENCY_KEY_REUSED;
   constructor() {
     super('This Idempotency-Key was already used with a different request body');
-  }
-}
-
-export class IdempotencyKeyInFlightError extends ConflictError {
-  readonly code = OrdersErrorCode.IDEMPOTENCY_KEY_IN_FLIGHT;
-  constructor() {
-    super('A request with this Idempotency-Key is still being processed; retry shortly');
   }
 }
 

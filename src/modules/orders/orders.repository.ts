@@ -4,11 +4,19 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository, type EntityManager } from 'typeorm';
 
-import { EntityRows, type Keyset, type Transaction } from '@app/core';
+import {
+  EntityRows,
+  SqlParams,
+  type Keyset,
+  type StatementPart,
+  type Transaction,
+} from '@app/core';
+
+import type { StockReservation } from '../catalog/catalog.service';
 
 import { OrderItemEntity } from './order-item.entity';
 import { OrderEntity } from './order.entity';
-import type { OrderStatus } from './order-status';
+import { OrderStatus } from './order-status';
 import type { PricedLine } from './pricing';
 
 export interface NewOrder {
@@ -16,6 +24,23 @@ export interface NewOrder {
   readonly currency: string;
   readonly totalCents: number;
   readonly lines: readonly PricedLine[];
+}
+
+/**
+ * The CTE named `name` that lets a placement write: it returns a row only when `when` (all
+ * stock can be taken) holds and nothing else stands in the way (a live idempotency key).
+ */
+export type PlacementGate = (params: SqlParams, when: string, name: string) => string;
+
+/** Without an idempotency key, the stock check alone opens the gate. */
+export const STOCK_GATE: PlacementGate = (_params, when, name) =>
+  `${name} AS (SELECT 1 WHERE ${when})`;
+
+export interface PlacementOutcome {
+  /** Every line still had the quoted stock, price and name. */
+  readonly stockOk: boolean;
+  /** The order, its items and the stock were written (the gate opened). */
+  readonly placed: boolean;
 }
 
 export interface OrderFilter {
@@ -35,7 +60,6 @@ export class OrdersRepository {
   private readonly orderRows: EntityRows<OrderEntity>;
   private readonly itemRows: EntityRows<OrderItemEntity>;
   private readonly itemsSql: string;
-  private readonly insertSql: string;
 
   constructor(
     @InjectRepository(OrderEntity) private readonly orders: Repository<OrderEntity>,
@@ -43,54 +67,86 @@ export class OrdersRepository {
   ) {
     this.orderRows = new EntityRows(orders.metadata, 'o');
     this.itemRows = new EntityRows(items.metadata, 'i');
-    // The items' INSERT reads the order's id from the first; the foreign key is checked at
-    // the end of the statement, when both rows exist.
-    this.insertSql = `WITH o AS (
-        INSERT INTO ${this.orderRows.table} (user_id, status, currency, total_cents)
-        VALUES ($1, 'pending', $2, $3)
-        RETURNING *
-      ), i AS (
-        INSERT INTO ${this.itemRows.table}
-          (id, order_id, position, product_id, sku, name, unit_price_cents, quantity, line_total_cents)
-        SELECT l.id, o.id, l.position, l.product_id, l.sku, l.name, l.unit_price_cents, l.quantity,
-               l.line_total_cents
-        FROM o, unnest($4::uuid[], $5::smallint[], $6::uuid[], $7::varchar[], $8::varchar[],
-                       $9::integer[], $10::integer[], $11::bigint[])
-          AS l(id, position, product_id, sku, name, unit_price_cents, quantity, line_total_cents)
-      )
-      SELECT ${this.orderRows.columns} FROM o`;
     this.itemsSql = `SELECT ${this.itemRows.columns} FROM ${this.itemRows.table} i
       WHERE i.order_id = ANY($1::uuid[]) ORDER BY i.order_id, i.position`;
   }
 
+  /** A new pending order with every id and timestamp minted here, ready to place. */
+  create(order: NewOrder): OrderEntity {
+    const now = new Date();
+    const id = randomUUID();
+    return Object.assign(new OrderEntity(), {
+      id,
+      userId: order.userId,
+      status: OrderStatus.PENDING,
+      currency: order.currency,
+      totalCents: order.totalCents,
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+      items: order.lines.map((line, position) =>
+        Object.assign(new OrderItemEntity(), { ...line, id: randomUUID(), orderId: id, position }),
+      ),
+    });
+  }
+
   /**
-   * The order and its items in one statement, in the caller's transaction. Everything the
-   * entity holds is either sent (item ids are minted here) or returned by the statement
-   * (order id, timestamps, version): no re-read, one round trip.
+   * Places `order` in one autocommit statement: lock and check the stock, open the gate,
+   * take the stock, insert the order and its items. Everything the response holds was
+   * minted by create(), so nothing is read back. The row locks last from the check to the
+   * end of this statement: no round trip to Node while other orders for the same product
+   * wait on them.
    */
-  async insert(tx: Transaction, order: NewOrder): Promise<OrderEntity> {
-    const items = order.lines.map((line, position) => ({ ...line, id: randomUUID(), position }));
-    const column = <K extends keyof (typeof items)[number]>(key: K) => items.map((i) => i[key]);
-    const rows: Row[] = await tx.manager.query(this.insertSql, [
-      order.userId,
-      order.currency,
-      order.totalCents,
-      column('id'),
-      column('position'),
-      column('productId'),
-      column('sku'),
-      column('name'),
-      column('unitPriceCents'),
-      column('quantity'),
-      column('lineTotalCents'),
-    ]);
+  async place(
+    order: OrderEntity,
+    stock: StockReservation,
+    gate: PlacementGate,
+  ): Promise<PlacementOutcome> {
+    const params = new SqlParams();
+    const name = 'placement_gate';
+    const sql = `WITH ${stock.check(params)},
+      ${gate(params, stock.ok, name)},
+      ${stock.take(params, name)},
+      ${this.insertPart(order)(params, name)}
+      SELECT ${stock.ok} AS "stockOk", EXISTS (SELECT 1 FROM ${name}) AS "placed"`;
+    const rows: Array<{ stockOk: boolean | null; placed: boolean }> = await this.orders.query(
+      sql,
+      params.values,
+    );
     const row = rows[0];
-    if (row === undefined) {
-      throw new Error('INSERT … RETURNING gave no order row');
-    }
-    const saved = this.orderRows.hydrate(row);
-    saved.items = items.map((item) => ({ ...item, orderId: saved.id }) as OrderItemEntity);
-    return saved;
+    return { stockOk: row?.stockOk === true, placed: row?.placed === true };
+  }
+
+  /** The order row and its items, written when the gate opens. */
+  private insertPart(order: OrderEntity): StatementPart {
+    return (params, gate) => {
+      const column = (key: keyof OrderItemEntity, cast: string): string =>
+        params.add(
+          order.items.map((item) => item[key]),
+          cast,
+        );
+      const id = params.add(order.id, 'uuid');
+      const at = params.add(order.createdAt, 'timestamptz');
+      return `order_row AS (
+          INSERT INTO ${this.orderRows.table}
+            (id, user_id, status, currency, total_cents, version, created_at, updated_at)
+          SELECT ${id}, ${params.add(order.userId, 'uuid')}, ${params.add(order.status, 'varchar')},
+            ${params.add(order.currency, 'char(3)')}, ${params.add(order.totalCents, 'bigint')},
+            ${params.add(order.version, 'integer')}, ${at}, ${at}
+          WHERE EXISTS (SELECT 1 FROM ${gate})
+        ), order_lines AS (
+          INSERT INTO ${this.itemRows.table}
+            (id, order_id, position, product_id, sku, name, unit_price_cents, quantity, line_total_cents)
+          SELECT l.id, ${id}, l.position, l.product_id, l.sku, l.name, l.unit_price_cents,
+            l.quantity, l.line_total_cents
+          FROM unnest(${column('id', 'uuid[]')}, ${column('position', 'smallint[]')},
+            ${column('productId', 'uuid[]')}, ${column('sku', 'varchar[]')},
+            ${column('name', 'varchar[]')}, ${column('unitPriceCents', 'integer[]')},
+            ${column('quantity', 'integer[]')}, ${column('lineTotalCents', 'bigint[]')})
+            AS l(id, position, product_id, sku, name, unit_price_cents, quantity, line_total_cents)
+          WHERE EXISTS (SELECT 1 FROM ${gate})
+        )`;
+    };
   }
 
   /** Ownership-scoped read: another user's order is simply not found. */

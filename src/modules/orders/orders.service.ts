@@ -7,6 +7,7 @@ import type { Counter } from 'prom-client';
 import {
   AppConfig,
   AppError,
+  ConcurrentChangeError,
   MetricsService,
   TransactionRunner,
   decodeCursor,
@@ -28,7 +29,7 @@ import {
   OtherUsersOrdersError,
   VersionMismatchError,
 } from './orders.errors';
-import { OrdersRepository } from './orders.repository';
+import { OrdersRepository, STOCK_GATE, type PlacementGate } from './orders.repository';
 import { priceOrder } from './pricing';
 
 export interface PlacementResult {
@@ -39,6 +40,8 @@ export interface PlacementResult {
 }
 
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
+/** Placements quoted again after a price or name edit raced them, before giving up (503). */
+const PLACEMENT_ATTEMPTS = 3;
 const isAdmin = (user: AuthenticatedUser): boolean => user.role === 'admin';
 
 /** Canonical hash of what was asked, so a retried key can be compared with its first body. */
@@ -82,9 +85,9 @@ export class OrdersService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * One transaction: claim the idempotency key, quote the products, write the order and
-   * its items, remember the response, take the stock for every line (or none). Any
-   * failure leaves nothing.
+   * Quote without a lock, then one statement that takes the stock of every line (or
+   * none), writes the order and its items and remembers the idempotency key. A retried
+   * key gets its first response back; any failure leaves nothing.
    */
   async place(
     user: AuthenticatedUser,
@@ -103,51 +106,77 @@ export class OrdersService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  private placeOnce(
+  private async placeOnce(
     user: AuthenticatedUser,
     dto: PlaceOrderDto,
     idempotencyKey: string | undefined,
   ): Promise<PlacementResult> {
     const requestHash = hashRequest(dto);
-    return this.transactions.run(async (tx) => {
+    for (let attempt = 1; ; attempt += 1) {
       if (idempotencyKey !== undefined) {
-        const claim = await this.idempotencyKeys.claim(
-          tx,
-          user.id,
-          idempotencyKey,
-          requestHash,
-          this.config.idempotency.ttlMs,
-        );
-        if (claim.kind === 'existing') {
-          if (claim.requestHash !== requestHash) {
-            throw new IdempotencyKeyReusedError();
-          }
-          return {
-            status: claim.responseStatus,
-            order: claim.responseBody as OrderResponse,
-            replayed: true,
-          };
+        // Before quoting: a retry of a placement that took the last unit is a replay, not
+        // a 409 for the stock it took itself.
+        const replay = await this.replay(user.id, idempotencyKey, requestHash);
+        if (replay !== null) {
+          return replay;
         }
       }
-      // Read and write first, lock last: the hot product rows are locked by take(), the
-      // last statement before COMMIT, so concurrent orders for one product queue on it
-      // for one round trip instead of for the whole transaction.
-      const quote = await this.catalog.quote(tx, dto.items);
+      const quote = await this.catalog.quote(dto.items);
       const priced = priceOrder(quote.lines);
-      const order = toOrderResponse(
-        await this.orders.insert(tx, {
-          userId: user.id,
-          currency: quote.currency,
-          totalCents: priced.totalCents,
-          lines: priced.lines,
-        }),
-      );
-      if (idempotencyKey !== undefined) {
-        await this.idempotencyKeys.complete(tx, user.id, idempotencyKey, 201, order);
+      const entity = this.orders.create({
+        userId: user.id,
+        currency: quote.currency,
+        totalCents: priced.totalCents,
+        lines: priced.lines,
+      });
+      const order = toOrderResponse(entity);
+      const gate: PlacementGate =
+        idempotencyKey === undefined
+          ? STOCK_GATE
+          : (params, when, name) =>
+              this.idempotencyKeys.rememberPart(
+                params,
+                {
+                  userId: user.id,
+                  key: idempotencyKey,
+                  ttlMs: this.config.idempotency.ttlMs,
+                  requestHash,
+                  responseStatus: 201,
+                  responseBody: order,
+                },
+                when,
+                name,
+              );
+      const outcome = await this.orders.place(entity, this.catalog.reservation(quote), gate);
+      if (outcome.placed) {
+        return { status: 201, order, replayed: false };
       }
-      await this.catalog.take(tx, quote);
-      return { status: 201, order, replayed: false };
-    });
+      // Not placed: the stock changed since the quote (quoting again says why, or prices
+      // the order anew), or a request with the same key placed it first (the loop replays).
+      if (attempt >= PLACEMENT_ATTEMPTS) {
+        throw new ConcurrentChangeError('the products of the order');
+      }
+    }
+  }
+
+  /** The first response to `key`, or null when the key is new or has expired. */
+  private async replay(
+    userId: string,
+    key: string,
+    requestHash: string,
+  ): Promise<PlacementResult | null> {
+    const remembered = await this.idempotencyKeys.findLive(userId, key);
+    if (remembered === null) {
+      return null;
+    }
+    if (remembered.requestHash !== requestHash) {
+      throw new IdempotencyKeyReusedError();
+    }
+    return {
+      status: remembered.responseStatus,
+      order: remembered.responseBody as OrderResponse,
+      replayed: true,
+    };
   }
 
   async get(id: string, viewer: AuthenticatedUser): Promise<OrderResponse> {
