@@ -10,11 +10,11 @@ import {
   LifecycleService,
   MetricsService,
   PinoNestLogger,
+  accessLog,
   answerClientErrors,
   connectionCloseWhile,
   corsOptions,
   createHttpAdapter,
-  createHttpLogger,
   createOpenApiDocument,
   createRootLogger,
   jsonBodyParsers,
@@ -60,7 +60,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   const lifecycle = app.get(LifecycleService);
   app.disable('x-powered-by');
   app.set('trust proxy', config.http.trustProxy);
-  app.use(createHttpLogger(rootLogger));
+  app.use(accessLog(rootLogger));
   app.use(app.get(MetricsService).httpMiddleware());
   app.use(securityHeaders());
   app.enableCors(corsOptions(config.http.corsOrigins));

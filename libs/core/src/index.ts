@@ -21,6 +21,7 @@ export * from './lifecycle/cluster-primary';
 export * from './lifecycle/graceful-shutdown';
 export * from './lifecycle/http-server';
 export * from './lifecycle/lifecycle.service';
+export * from './logging/access-log';
 export * from './logging/logger.factory';
 export * from './logging/logging.constants';
 export * from './logging/pino-nest-logger';
