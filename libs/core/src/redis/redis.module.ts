@@ -23,6 +23,10 @@ export function createRedisClient({ url, keyPrefix, commandTimeoutMs }: RedisCon
     connectTimeout: 2_000,
     commandTimeout: commandTimeoutMs,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+    // Commands issued in one event-loop tick (the rate-limit checks of the requests parsed
+    // together under load) go out in one write: a socket write per request was about 5 %
+    // of a product GET's CPU.
+    enableAutoPipelining: true,
   });
   let reachable = true;
   client.on('ready', () => {
