@@ -83,6 +83,8 @@ const cfg = {
   before: env.BENCH_BEFORE ?? '',
   /** Rate-limit counters in the local Redis, as a deployment with more than one process has them. */
   redis: env.BENCH_REDIS !== '0',
+  /** BENCH_CLUSTER=0 skips the CLUSTER_WORKERS=2 pass. */
+  cluster: env.BENCH_CLUSTER !== '0',
 };
 
 const SEED = { readProducts: 1000, readerOrders: 40, linesPerOrder: 3, hotStock: 100_000_000 };
@@ -962,18 +964,18 @@ async function main() {
     join(REPO, 'libs', 'core', 'src', 'config', 'environment.ts'),
     'utf8',
   );
-  const clusterSupported = envSource.includes('CLUSTER_WORKERS');
+  const clusterSupported = envSource.includes('CLUSTER_WORKERS') && cfg.cluster;
   /** @type {any} */
   let cluster = {
     supported: clusterSupported,
     note: clusterSupported
       ? undefined
-      : 'CLUSTER_WORKERS not found in libs/core/src/config/environment.ts',
+      : cfg.cluster
+        ? 'CLUSTER_WORKERS not found in libs/core/src/config/environment.ts'
+        : 'BENCH_CLUSTER=0',
   };
   if (!clusterSupported) {
-    log(
-      'CLUSTER_WORKERS is not implemented (not found in libs/core/src/config/environment.ts): cluster runs skipped',
-    );
+    log(`cluster runs skipped: ${cluster.note}`);
   } else {
     // The service refuses CLUSTER_WORKERS>1 without Redis (shared rate-limit counters):
     // the local Redis, under a key prefix of this run, removed at the end.
