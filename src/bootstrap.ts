@@ -2,7 +2,6 @@ import { VersioningType, type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 
 import {
@@ -55,7 +54,6 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
     createHttpAdapter(config.http),
     { logger: new PinoNestLogger(rootLogger), bodyParser: false, abortOnError: false },
   );
-  app.useLogger(app.get(Logger));
 
   const lifecycle = app.get(LifecycleService);
   app.disable('x-powered-by');

@@ -9,7 +9,6 @@ import { loadConfig, type RawEnvironment } from '@app/core';
 import { createApp } from '../../src/bootstrap';
 import { LogCapture } from './log-capture';
 import { OpenApiContract } from './openapi-contract';
-import { resetNestjsPino } from './reset-nestjs-pino';
 
 export interface TestApp {
   readonly app: NestExpressApplication;
@@ -70,9 +69,6 @@ export async function createTestApp(
   extraImports: ReadonlyArray<Type | DynamicModule> = [],
   options: TestAppOptions = {},
 ): Promise<TestApp> {
-  // nestjs-pino keeps one process-wide logger for lines outside a request: point it at
-  // this app's capture (with several apps in one suite, the newest one gets them).
-  resetNestjsPino();
   const logs = new LogCapture();
   const config = loadConfig({ ...BASE_ENV, ...env });
   const app = await createApp({ config, logDestination: logs, extraImports });

@@ -1,10 +1,9 @@
-import { Global, Module, RequestMethod, type DynamicModule } from '@nestjs/common';
+import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ThrottlerModule, type ThrottlerStorage } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type { Redis } from 'ioredis';
-import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
 
 import { AppConfig } from './config/app-config';
@@ -59,17 +58,6 @@ export class CoreModule {
           isGlobal: true,
           ignoreEnvFile: true,
           load: [() => ({ app: config })],
-        }),
-        LoggerModule.forRootAsync({
-          providers: [rootLogger],
-          inject: [ROOT_LOGGER],
-          // The access-log middleware is installed first in createApp(); this only binds
-          // each request's child logger so `Logger` calls carry the request id.
-          useFactory: (logger: Logger) => ({
-            pinoHttp: { logger },
-            useExisting: true,
-            forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
-          }),
         }),
         RedisModule,
         DatabaseModule.forRoot(config, options.migrations),

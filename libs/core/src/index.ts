@@ -25,6 +25,7 @@ export * from './logging/access-log';
 export * from './logging/logger.factory';
 export * from './logging/logging.constants';
 export * from './logging/pino-nest-logger';
+export * from './logging/request-logger';
 export * from './observability/metrics.service';
 export * from './redis/redis.constants';
 export * from './security/access.guard';

@@ -12,3 +12,10 @@ export function assignRequestId(req: IncomingMessage, res: ServerResponse): stri
   res.setHeader(REQUEST_ID_HEADER, id);
   return id;
 }
+
+declare module 'node:http' {
+  interface IncomingMessage {
+    /** The request id, set by accessLog() before anything else runs. */
+    id?: string;
+  }
+}

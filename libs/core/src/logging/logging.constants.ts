@@ -1,2 +1,2 @@
-/** Injection token of the root pino logger (shared by the access log and nestjs-pino). */
+/** Injection token of the root pino logger (the access log and Nest's `Logger` write through it). */
 export const ROOT_LOGGER = Symbol('ROOT_LOGGER');

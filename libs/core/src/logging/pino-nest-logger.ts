@@ -1,10 +1,13 @@
 import type { LoggerService } from '@nestjs/common';
 import type { Logger } from 'pino';
 
+import { requestLogger } from './request-logger';
+
 /**
- * Nest's logger interface over the root pino logger, for the moments before DI exists
- * (module init, a failed boot): the same JSON lines as the rest, never Nest's coloured
- * console output. Once the app is built, nestjs-pino's request-aware Logger takes over.
+ * Nest's logger interface over pino: every `new Logger(Context)` call in the app writes
+ * through the current request's logger (its lines carry the `requestId`), or through the
+ * root logger outside a request (start-up, timers, a failed boot). JSON lines only, never
+ * Nest's coloured console output.
  */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
@@ -36,15 +39,16 @@ export class PinoNestLogger implements LoggerService {
     const context =
       typeof rest[rest.length - 1] === 'string' ? (rest[rest.length - 1] as string) : undefined;
     const fields: Record<string, unknown> = context === undefined ? {} : { context };
+    const logger = requestLogger() ?? this.logger;
     if (message instanceof Error) {
-      this.logger[level]({ ...fields, err: message }, message.message);
+      logger[level]({ ...fields, err: message }, message.message);
     } else if (typeof message === 'object' && message !== null) {
-      this.logger[level]({ ...fields, ...(message as Record<string, unknown>) });
+      logger[level]({ ...fields, ...(message as Record<string, unknown>) });
     } else {
       // Nest's own error() passes (message, stack, context).
       const stack =
         level === 'error' && rest.length >= 2 && typeof rest[0] === 'string' ? rest[0] : undefined;
-      this.logger[level]({ ...fields, ...(stack === undefined ? {} : { stack }) }, String(message));
+      logger[level]({ ...fields, ...(stack === undefined ? {} : { stack }) }, String(message));
     }
   }
 }

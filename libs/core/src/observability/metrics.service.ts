@@ -92,10 +92,13 @@ export class MetricsService {
       const end = this.httpDuration.startTimer();
       res.once('finish', () => {
         const template = (req.route as { path?: unknown } | undefined)?.path;
-        // Nest's not-found handler is a catch-all route: label it, never the raw URL.
+        // No route template: a 404 matched no route; anything else was answered before
+        // routing (body parsing, CORS). Never the raw URL.
         const route =
           typeof template !== 'string'
-            ? 'unknown'
+            ? res.statusCode === 404
+              ? 'unmatched'
+              : 'unknown'
             : template.includes('{*')
               ? 'unmatched'
               : `${req.baseUrl}${template}`;
