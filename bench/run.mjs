@@ -1152,6 +1152,9 @@ async function pgbenchHotRow(admin, dbName, ctx, tmp) {
     '-U',
     decodeURIComponent(url.username || 'postgres'),
     '-n',
+    // The service sends these as named prepared statements (SqlRunner): so does pgbench.
+    '-M',
+    'prepared',
     '-f',
     script,
     '-c',

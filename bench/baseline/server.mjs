@@ -197,6 +197,21 @@ async function authenticate(req) {
   return { id: claims.sub, role: principal.role };
 }
 
+/** @type {Map<string, string>} */
+const statementNames = new Map();
+/**
+ * The hot statements as named prepared statements, as the service sends them (SqlRunner).
+ * @param {string} text @param {unknown[]} values
+ */
+const prepared = (text, values) => {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `s${statementNames.size}`;
+    statementNames.set(text, name);
+  }
+  return pool.query({ name, text, values });
+};
+
 // ---------------------------------------------------------------- mapping
 
 /** @param {any} r */
@@ -243,7 +258,7 @@ async function getProduct(id) {
   if (!UUID.test(id)) {
     throw new HttpError(400, 'VALIDATION_FAILED');
   }
-  const { rows } = await pool.query(`SELECT ${PRODUCT_COLUMNS} FROM products WHERE id = $1`, [id]);
+  const { rows } = await prepared(`SELECT ${PRODUCT_COLUMNS} FROM products WHERE id = $1`, [id]);
   if (rows.length === 0) {
     throw new HttpError(404, 'PRODUCT_NOT_FOUND');
   }
@@ -256,7 +271,7 @@ async function listOrders(user, query) {
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
     throw new HttpError(400, 'VALIDATION_FAILED');
   }
-  const { rows: orders } = await pool.query(
+  const { rows: orders } = await prepared(
     `SELECT ${ORDER_COLUMNS} FROM orders WHERE user_id = $1
      ORDER BY created_at DESC, id DESC LIMIT $2`,
     [user.id, limit + 1],
@@ -266,7 +281,7 @@ async function listOrders(user, query) {
   /** @type {Map<string, any[]>} */
   const itemsByOrder = new Map(page.map((o) => [o.id, []]));
   if (page.length > 0) {
-    const { rows: items } = await pool.query(
+    const { rows: items } = await prepared(
       `SELECT ${ITEM_COLUMNS} FROM order_items WHERE order_id = ANY($1::uuid[]) ORDER BY position`,
       [page.map((o) => o.id)],
     );
@@ -320,7 +335,7 @@ async function placeOrder(user, body, key) {
     .digest('hex');
   for (let attempt = 1; attempt <= 3; attempt += 1) {
     if (key !== undefined) {
-      const { rows: found } = await pool.query(
+      const { rows: found } = await prepared(
         `SELECT request_hash, response_status, response_body FROM idempotency_keys
          WHERE user_id = $1 AND key = $2 AND expires_at > now()`,
         [user.id, key],
@@ -332,7 +347,7 @@ async function placeOrder(user, body, key) {
         return { status: found[0].response_status, order: found[0].response_body, replayed: true };
       }
     }
-    const { rows: products } = await pool.query(
+    const { rows: products } = await prepared(
       `SELECT id, sku, name, price_cents, currency, stock FROM products WHERE id = ANY($1::uuid[])`,
       [[...wanted.keys()]],
     );
@@ -412,7 +427,7 @@ async function placeOrder(user, body, key) {
     if (key !== undefined) {
       params.push(key, requestHash, JSON.stringify(order));
     }
-    const { rows } = await pool.query(
+    const { rows } = await prepared(
       `WITH lines AS (
          SELECT * FROM unnest($1::uuid[], $2::integer[], $3::integer[], $4::varchar[])
            AS l(product_id, quantity, price_cents, name)

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { AppConfig } from './config/app-config';
 import { DatabaseModule } from './database/database.module';
 import type { SchemaSources } from './database/data-source.factory';
+import { SqlRunner } from './database/sql-runner';
 import { TransactionRunner } from './database/transaction-runner';
 import { ProblemDetailsFilter } from './errors/problem-details.filter';
 import { FaultsModule } from './faults/faults.module';
@@ -78,6 +79,7 @@ export class CoreModule {
         rootLogger,
         LifecycleService,
         TransactionRunner,
+        SqlRunner,
         MetricsService,
         MemoryReporter,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
@@ -92,6 +94,7 @@ export class CoreModule {
         rootLogger,
         LifecycleService,
         TransactionRunner,
+        SqlRunner,
         MetricsService,
         ThrottlerModule,
       ],

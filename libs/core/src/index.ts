@@ -6,6 +6,7 @@ export * from './database/data-source.factory';
 export * from './database/database-errors';
 export * from './database/entity-rows';
 export * from './database/sql-params';
+export * from './database/sql-runner';
 export * from './database/transaction-runner';
 export * from './errors/app-error';
 export * from './errors/core-error-codes';

@@ -5,6 +5,7 @@ import { Repository } from 'typeorm';
 import {
   EntityRows,
   PgErrorCode,
+  SqlRunner,
   databaseErrorCode,
   type Keyset,
   type SqlParams,
@@ -57,6 +58,7 @@ export class ProductsRepository {
 
   constructor(
     @InjectRepository(ProductEntity) private readonly products: Repository<ProductEntity>,
+    private readonly sql: SqlRunner,
   ) {
     this.rows = new EntityRows(products.metadata, 'p');
     this.findByIdSql = `SELECT ${this.rows.columns} FROM ${this.rows.table} p WHERE p.id = $1`;
@@ -79,7 +81,7 @@ export class ProductsRepository {
 
   /** The hottest read of the service: one constant statement, no query building. */
   async findById(id: string): Promise<ProductEntity | null> {
-    const found: Array<Record<string, unknown>> = await this.products.query(this.findByIdSql, [id]);
+    const found = await this.sql.rows('products_by_id', this.findByIdSql, [id]);
     const row = found[0];
     return row === undefined ? null : this.rows.hydrate(row);
   }
@@ -113,9 +115,7 @@ export class ProductsRepository {
 
   /** Unlocked read of several products (a quote); missing ids are absent. */
   async findManyById(ids: readonly string[]): Promise<ProductEntity[]> {
-    const found: Array<Record<string, unknown>> = await this.products.query(this.findManyByIdSql, [
-      [...ids],
-    ]);
+    const found = await this.sql.rows('products_by_ids', this.findManyByIdSql, [[...ids]]);
     return found.map((row) => this.rows.hydrate(row));
   }
 

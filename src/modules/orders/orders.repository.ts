@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository, type EntityManager } from 'typeorm';
+import { Repository } from 'typeorm';
 
 import {
   EntityRows,
   SqlParams,
+  SqlRunner,
   type Keyset,
   type StatementPart,
   type Transaction,
@@ -27,14 +28,20 @@ export interface NewOrder {
 }
 
 /**
- * The CTE named `name` that lets a placement write: it returns a row only when `when` (all
- * stock can be taken) holds and nothing else stands in the way (a live idempotency key).
+ * What lets a placement write: `cte` builds the CTE named `name` that returns a row only
+ * when `when` (all stock can be taken) holds and nothing else stands in the way (a live
+ * idempotency key). `kind` names the statement it makes (one prepared statement per kind).
  */
-export type PlacementGate = (params: SqlParams, when: string, name: string) => string;
+export interface PlacementGate {
+  readonly kind: string;
+  readonly cte: (params: SqlParams, when: string, name: string) => string;
+}
 
 /** Without an idempotency key, the stock check alone opens the gate. */
-export const STOCK_GATE: PlacementGate = (_params, when, name) =>
-  `${name} AS (SELECT 1 WHERE ${when})`;
+export const STOCK_GATE: PlacementGate = {
+  kind: 'stock',
+  cte: (_params, when, name) => `${name} AS (SELECT 1 WHERE ${when})`,
+};
 
 export interface PlacementOutcome {
   /** Every line still had the quoted stock, price and name. */
@@ -64,6 +71,7 @@ export class OrdersRepository {
   constructor(
     @InjectRepository(OrderEntity) private readonly orders: Repository<OrderEntity>,
     @InjectRepository(OrderItemEntity) items: Repository<OrderItemEntity>,
+    private readonly sql: SqlRunner,
   ) {
     this.orderRows = new EntityRows(orders.metadata, 'o');
     this.itemRows = new EntityRows(items.metadata, 'i');
@@ -105,11 +113,12 @@ export class OrdersRepository {
     const params = new SqlParams();
     const name = 'placement_gate';
     const sql = `WITH ${stock.check(params)},
-      ${gate(params, stock.ok, name)},
+      ${gate.cte(params, stock.ok, name)},
       ${stock.take(params, name)},
       ${this.insertPart(order)(params, name)}
       SELECT ${stock.ok} AS "stockOk", EXISTS (SELECT 1 FROM ${name}) AS "placed"`;
-    const rows: Array<{ stockOk: boolean | null; placed: boolean }> = await this.orders.query(
+    const rows = await this.sql.rows<{ stockOk: boolean | null; placed: boolean }>(
+      `orders_place_${gate.kind}`,
       sql,
       params.values,
     );
@@ -153,7 +162,7 @@ export class OrdersRepository {
   async findById(id: string, ownerId: string | null): Promise<OrderEntity | null> {
     const owner = ownerId === null ? '' : ' AND o.user_id = $2';
     const found = await this.selectOrders(
-      this.orders.manager,
+      ownerId === null ? 'orders_by_id' : 'orders_by_id_owner',
       `WHERE o.id = $1${owner}`,
       ownerId === null ? [id] : [id, ownerId],
     );
@@ -162,7 +171,7 @@ export class OrdersRepository {
 
   /** Locks the order row for a status change; items are loaded for stock release. */
   async lockById(tx: Transaction, id: string): Promise<OrderEntity | null> {
-    const [order] = await this.selectOrders(tx.manager, 'WHERE o.id = $1 FOR UPDATE', [id]);
+    const [order] = await this.selectOrders(tx, 'WHERE o.id = $1 FOR UPDATE', [id]);
     return order ?? null;
   }
 
@@ -201,22 +210,31 @@ export class OrdersRepository {
       where.push(`(o.created_at, o.id) < (${param(after.createdAt)}, ${param(after.id)})`);
     }
     const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
+    const variant = `${filter.userId === undefined ? '' : 'u'}${filter.status === undefined ? '' : 's'}${after === null ? '' : 'a'}`;
     return this.selectOrders(
-      this.orders.manager,
+      `orders_page_${variant}`,
       `${clause} ORDER BY o.created_at DESC, o.id DESC LIMIT ${param(limit + 1)}`,
       params,
     );
   }
 
-  /** Orders matching `tail` (a WHERE/ORDER/LIMIT over alias `o`), each with its items. */
+  /**
+   * Orders matching `tail` (a WHERE/ORDER/LIMIT over alias `o`), each with its items: in
+   * `source`'s transaction, or else as the prepared statement `source` names.
+   */
   private async selectOrders(
-    manager: EntityManager,
+    source: Transaction | string,
     tail: string,
     params: readonly unknown[],
   ): Promise<OrderEntity[]> {
-    const rows: Row[] = await manager.query(
+    const query = (name: string, text: string, values: readonly unknown[]): Promise<Row[]> =>
+      typeof source === 'string'
+        ? this.sql.rows<Row>(name, text, values)
+        : source.manager.query(text, [...values]);
+    const rows = await query(
+      typeof source === 'string' ? source : '',
       `SELECT ${this.orderRows.columns} FROM ${this.orderRows.table} o ${tail}`,
-      [...params],
+      params,
     );
     const orders = rows.map((row) => this.orderRows.hydrate(row));
     if (orders.length === 0) {
@@ -227,7 +245,7 @@ export class OrdersRepository {
       order.items = [];
       byOrder.set(order.id, order.items);
     }
-    const items: Row[] = await manager.query(this.itemsSql, [[...byOrder.keys()]]);
+    const items = await query('order_items_of', this.itemsSql, [[...byOrder.keys()]]);
     for (const row of items) {
       const item = this.itemRows.hydrate(row);
       byOrder.get(item.orderId)?.push(item);
@@ -236,7 +254,7 @@ export class OrdersRepository {
   }
 
   private async requireWithItems(tx: Transaction, id: string): Promise<OrderEntity> {
-    const [order] = await this.selectOrders(tx.manager, 'WHERE o.id = $1', [id]);
+    const [order] = await this.selectOrders(tx, 'WHERE o.id = $1', [id]);
     if (order === undefined) {
       throw new Error(`order ${id} vanished inside its own transaction`);
     }

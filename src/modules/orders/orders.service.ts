@@ -133,20 +133,23 @@ export class OrdersService implements OnModuleInit, OnModuleDestroy {
       const gate: PlacementGate =
         idempotencyKey === undefined
           ? STOCK_GATE
-          : (params, when, name) =>
-              this.idempotencyKeys.rememberPart(
-                params,
-                {
-                  userId: user.id,
-                  key: idempotencyKey,
-                  ttlMs: this.config.idempotency.ttlMs,
-                  requestHash,
-                  responseStatus: 201,
-                  responseBody: order,
-                },
-                when,
-                name,
-              );
+          : {
+              kind: 'keyed',
+              cte: (params, when, name) =>
+                this.idempotencyKeys.rememberPart(
+                  params,
+                  {
+                    userId: user.id,
+                    key: idempotencyKey,
+                    ttlMs: this.config.idempotency.ttlMs,
+                    requestHash,
+                    responseStatus: 201,
+                    responseBody: order,
+                  },
+                  when,
+                  name,
+                ),
+            };
       const outcome = await this.orders.place(entity, this.catalog.reservation(quote), gate);
       if (outcome.placed) {
         return { status: 201, order, replayed: false };
