@@ -20,6 +20,7 @@ import {
   loadConfig,
   readEnvironment,
   securityHeaders,
+  weakEtag,
   type RawEnvironment,
 } from '@app/core';
 
@@ -58,6 +59,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   const lifecycle = app.get(LifecycleService);
   app.disable('x-powered-by');
   app.set('trust proxy', config.http.trustProxy);
+  app.set('etag', weakEtag);
   app.use(accessLog(rootLogger));
   app.use(app.get(MetricsService).httpMiddleware());
   app.use(securityHeaders());

@@ -15,6 +15,7 @@ export * from './errors/problem-details.filter';
 export * from './http/body-parsing';
 export * from './http/openapi';
 export * from './http/pagination';
+export * from './http/etag';
 export * from './http/request-id';
 export * from './http/security';
 export * from './http/validation';

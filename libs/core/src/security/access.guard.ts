@@ -39,9 +39,17 @@ class RoleRequiredError extends ForbiddenError {
  * Global guard after the rate limiter (so refused credentials still count against the
  * limit): every route is authenticated unless @Public(), then @Roles() is enforced.
  */
+/** What a route declares about access (`@Public()`, `@Roles()`), read once per handler. */
+interface AccessRule {
+  readonly isPublic: boolean;
+  readonly roles: readonly string[] | undefined;
+}
+
 @Injectable()
 export class AccessGuard implements CanActivate, OnModuleInit {
   private authenticator: Authenticator | null = null;
+  /** By controller class, then handler: a handler inherited by two controllers has two rules. */
+  private readonly rules = new WeakMap<object, WeakMap<object, AccessRule>>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -57,8 +65,8 @@ export class AccessGuard implements CanActivate, OnModuleInit {
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true) {
+    const rule = this.ruleOf(context);
+    if (rule.isPublic) {
       return true;
     }
     if (this.authenticator === null) {
@@ -67,13 +75,31 @@ export class AccessGuard implements CanActivate, OnModuleInit {
     const request = context.switchToHttp().getRequest<Request>();
     const user = await this.authenticator.authenticate(request);
     setAuthenticatedUser(request, user);
-    const roles = this.reflector.getAllAndOverride<readonly string[] | undefined>(
-      ROLES_KEY,
-      targets,
-    );
-    if (roles !== undefined && !roles.includes(user.role)) {
+    if (rule.roles !== undefined && !rule.roles.includes(user.role)) {
       throw new RoleRequiredError();
     }
     return true;
+  }
+
+  /** Decorators are fixed once the app is built: their metadata is read once per handler. */
+  private ruleOf(context: ExecutionContext): AccessRule {
+    const handler = context.getHandler();
+    const controller = context.getClass();
+    let byHandler = this.rules.get(controller);
+    if (byHandler === undefined) {
+      byHandler = new WeakMap();
+      this.rules.set(controller, byHandler);
+    }
+    let rule = byHandler.get(handler);
+    if (rule === undefined) {
+      const targets = [handler, controller];
+      rule = {
+        isPublic:
+          this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true,
+        roles: this.reflector.getAllAndOverride<readonly string[] | undefined>(ROLES_KEY, targets),
+      };
+      byHandler.set(handler, rule);
+    }
+    return rule;
   }
 }
