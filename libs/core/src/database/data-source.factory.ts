@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { PGlite } from '@electric-sql/pglite';
-import { createPgConfig } from '@electric-sql/pglite/node-postgres';
+import type { PGlite } from '@electric-sql/pglite';
 import type { Client } from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 
@@ -12,6 +11,24 @@ type PostgresOptions = Extract<DataSourceOptions, { type: 'postgres' }>;
 export type SchemaSources = Pick<PostgresOptions, 'entities' | 'migrations'>;
 
 const logger = new Logger('Database');
+
+/**
+ * PGlite (1 MiB of JavaScript, and its WebAssembly engine when started) is loaded only for a
+ * pglite:// target: a process on PostgreSQL never needs it. `module.require` is this module's
+ * own require (Jest's under Jest), synchronous like the static import it replaces.
+ */
+function loadPglite(): {
+  PGlite: typeof import('@electric-sql/pglite').PGlite;
+  createPgConfig: typeof import('@electric-sql/pglite/node-postgres').createPgConfig;
+} {
+  const { PGlite: Engine } = module.require(
+    '@electric-sql/pglite',
+  ) as typeof import('@electric-sql/pglite');
+  const { createPgConfig } = module.require(
+    '@electric-sql/pglite/node-postgres',
+  ) as typeof import('@electric-sql/pglite/node-postgres');
+  return { PGlite: Engine, createPgConfig };
+}
 
 /** Migrations of several processes starting at once are serialised by this advisory lock. */
 export const MIGRATION_LOCK_KEY = 727_274_001;
@@ -151,7 +168,8 @@ export function createDataSource(config: AppConfig, schema: SchemaSources): Data
   }
   const lock = target.dataDir === null ? null : EmbeddedDatabaseLock.acquire(target.dataDir);
   try {
-    const pglite = target.dataDir === null ? new PGlite() : new PGlite(target.dataDir);
+    const { PGlite: Engine, createPgConfig } = loadPglite();
+    const pglite = target.dataDir === null ? new Engine() : new Engine(target.dataDir);
     const pg = createPgConfig(pglite);
     return new EmbeddedDataSource(
       {
