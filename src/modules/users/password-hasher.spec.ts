@@ -54,6 +54,22 @@ describe('PasswordHasher', () => {
     }
   }, 60_000);
 
+  it('verifies unknown emails against a well-formed hash of the configured cost (full effort, no match)', async () => {
+    const hasher = new PasswordHasher(loadConfig({ PASSWORD_HASH_CONCURRENCY: '1' }));
+    const verify = jest.spyOn(argon2, 'verify');
+    try {
+      await expect(hasher.verifyDummy('anything')).resolves.toBe(false);
+      const dummy = verify.mock.calls[0]?.[0];
+      expect(typeof dummy).toBe('string');
+      // needsRehash parses the string and compares its cost: a malformed dummy would throw
+      // (and verify would fail fast, giving away that the email is unknown).
+      expect(hasher.needsRehash(String(dummy))).toBe(false);
+      expect(() => argon2.needsRehash(String(dummy))).not.toThrow();
+    } finally {
+      verify.mockRestore();
+    }
+  });
+
   it('a malformed hash is a mismatch, and frees its slot for the next verification', async () => {
     const hasher = new PasswordHasher(loadConfig({ PASSWORD_HASH_CONCURRENCY: '1' }));
     const stored = await hasher.hash('correct-horse-battery');

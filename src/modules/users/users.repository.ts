@@ -136,6 +136,10 @@ export class UsersRepository {
    * Creates the given admin only if no admin exists yet. Safe when several processes
    * start together: they queue on an advisory lock held for the transaction.
    */
+  adminExists(): Promise<boolean> {
+    return this.users.existsBy({ role: UserRole.ADMIN });
+  }
+
   async insertFirstAdmin(
     user: Omit<NewUser, 'role'>,
   ): Promise<'created' | 'admin-exists' | 'email-taken'> {
