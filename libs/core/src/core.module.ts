@@ -2,7 +2,6 @@ import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ThrottlerModule, type ThrottlerStorage } from '@nestjs/throttler';
-import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
@@ -36,9 +35,14 @@ export interface CoreModuleOptions {
 }
 
 function throttlerStorage(redis: Redis | null, breaker: RedisBreaker | null): ThrottlerStorage {
-  return redis === null || breaker === null
-    ? new MemoryThrottlerStorage()
-    : new ResilientThrottlerStorage(new ThrottlerStorageRedisService(redis), breaker);
+  if (redis === null || breaker === null) {
+    return new MemoryThrottlerStorage();
+  }
+  // Loaded with Redis only (it loads ioredis).
+  const { ThrottlerStorageRedisService } = module.require(
+    '@nest-lab/throttler-storage-redis',
+  ) as typeof import('@nest-lab/throttler-storage-redis');
+  return new ResilientThrottlerStorage(new ThrottlerStorageRedisService(redis), breaker);
 }
 
 /**
