@@ -83,6 +83,8 @@ const cfg = {
   before: env.BENCH_BEFORE ?? '',
   /** Rate-limit counters in the local Redis, as a deployment with more than one process has them. */
   redis: env.BENCH_REDIS !== '0',
+  /** Flags for the service processes (e.g. `--max-semi-space-size=8`), as NODE_OPTIONS. */
+  nodeOptions: env.BENCH_NODE_OPTIONS ?? '',
   /** BENCH_CLUSTER=0 skips the CLUSTER_WORKERS=2 pass. */
   cluster: env.BENCH_CLUSTER !== '0',
 };
@@ -815,6 +817,7 @@ async function main() {
     BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
     BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
     SHUTDOWN_READY_DELAY_MS: '0',
+    ...(cfg.nodeOptions === '' ? {} : { NODE_OPTIONS: cfg.nodeOptions }),
     ...redisEnv,
     ...extra,
   });
