@@ -85,6 +85,8 @@ const cfg = {
   redis: env.BENCH_REDIS !== '0',
   /** Flags for the service processes (e.g. `--max-semi-space-size=8`), as NODE_OPTIONS. */
   nodeOptions: env.BENCH_NODE_OPTIONS ?? '',
+  /** Runtime flags of the "before" target, when they differ (BENCH_BEFORE=HEAD compares flags). */
+  beforeNodeOptions: env.BENCH_BEFORE_NODE_OPTIONS ?? null,
   /** BENCH_CLUSTER=0 skips the CLUSTER_WORKERS=2 pass. */
   cluster: env.BENCH_CLUSTER !== '0',
 };
@@ -818,6 +820,13 @@ async function main() {
     BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
     SHUTDOWN_READY_DELAY_MS: '0',
     ...(cfg.nodeOptions === '' ? {} : { NODE_OPTIONS: cfg.nodeOptions }),
+    // glibc's allocator settings, when the caller sets them (memory experiments).
+    ...Object.fromEntries(
+      ['GLIBC_TUNABLES', 'MALLOC_ARENA_MAX'].flatMap((k) => {
+        const v = env[k];
+        return v === undefined ? [] : [[k, v]];
+      }),
+    ),
     ...redisEnv,
     ...extra,
   });
@@ -862,7 +871,15 @@ async function main() {
   startup.serviceWarmMs = service.readyMs;
   log(`service ready in ${service.readyMs} ms (schema already migrated)`);
   const before =
-    beforeEntry === null ? null : await startService('before', {}, false, beforeEntry, beforePort);
+    beforeEntry === null
+      ? null
+      : await startService(
+          'before',
+          cfg.beforeNodeOptions === null ? {} : { NODE_OPTIONS: cfg.beforeNodeOptions },
+          false,
+          beforeEntry,
+          beforePort,
+        );
   if (before !== null) {
     startup.beforeWarmMs = before.readyMs;
     log(`before (${cfg.before}) ready in ${before.readyMs} ms`);
