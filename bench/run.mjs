@@ -83,8 +83,10 @@ const cfg = {
   before: env.BENCH_BEFORE ?? '',
   /** Rate-limit counters in the local Redis, as a deployment with more than one process has them. */
   redis: env.BENCH_REDIS !== '0',
-  /** Flags for the service processes (e.g. `--max-semi-space-size=8`), as NODE_OPTIONS. */
-  nodeOptions: env.BENCH_NODE_OPTIONS ?? '',
+  /** Flags for the service processes, as NODE_OPTIONS; default: `npm start`'s heap cap. */
+  nodeOptions: env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=512',
+  /** glibc's allocator settings of the service and baseline: `npm start`'s and the image's. */
+  glibcTunables: env.GLIBC_TUNABLES ?? 'glibc.malloc.mmap_threshold=4194304',
   /** Runtime flags of the "before" target, when they differ (BENCH_BEFORE=HEAD compares flags). */
   beforeNodeOptions: env.BENCH_BEFORE_NODE_OPTIONS ?? null,
   /** BENCH_CLUSTER=0 skips the CLUSTER_WORKERS=2 pass. */
@@ -820,13 +822,8 @@ async function main() {
     BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
     SHUTDOWN_READY_DELAY_MS: '0',
     ...(cfg.nodeOptions === '' ? {} : { NODE_OPTIONS: cfg.nodeOptions }),
-    // glibc's allocator settings, when the caller sets them (memory experiments).
-    ...Object.fromEntries(
-      ['GLIBC_TUNABLES', 'MALLOC_ARENA_MAX'].flatMap((k) => {
-        const v = env[k];
-        return v === undefined ? [] : [[k, v]];
-      }),
-    ),
+    ...(cfg.glibcTunables === '' ? {} : { GLIBC_TUNABLES: cfg.glibcTunables }),
+    ...(env.MALLOC_ARENA_MAX === undefined ? {} : { MALLOC_ARENA_MAX: env.MALLOC_ARENA_MAX }),
     ...redisEnv,
     ...extra,
   });
@@ -895,6 +892,7 @@ async function main() {
       PORT: String(baselinePort),
       DATABASE_URL: databaseUrl,
       JWT_SECRET: jwtSecret,
+      ...(cfg.glibcTunables === '' ? {} : { GLIBC_TUNABLES: cfg.glibcTunables }),
     },
     cwd: tmp,
     port: baselinePort,
