@@ -39,9 +39,9 @@ function levelOf(path: string, res: ServerResponse, failed: boolean): Level {
  * Express-style middleware installed first.
  *
  * It does what pino-http and nestjs-pino did for this service at a fraction of their cost:
- * one child logger per request (`requestId` on every line the request logs, bound for the
- * rest of the request with runWithRequestLogger()), not two, and no second middleware to
- * bind it; the line is written once, from fields picked here, with a logger that skips
+ * at most one child logger per request, made when the request first logs (`requestId` on
+ * every line it logs, bound for the rest of the request with runWithRequestLogger()), not
+ * two on every request, and no second middleware to bind it; the line is written once, from fields picked here, with a logger that skips
  * redaction (nothing in it can hold a secret: the path drops the query string), and only
  * when its level is enabled.
  */
@@ -90,6 +90,6 @@ export function accessLog(root: Logger): (req: Request, res: ServerResponse, nex
     res.once('error', (error: unknown) => {
       done(error);
     });
-    runWithRequestLogger(root.child({ requestId: id }), next);
+    runWithRequestLogger(root, id, next);
   };
 }
