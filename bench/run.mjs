@@ -436,7 +436,7 @@ function machineFacts() {
         'express',
         'class-validator',
         'class-transformer',
-        'nestjs-pino',
+        'ioredis',
         'pino',
         'argon2',
         'autocannon',
