@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
-import { uniqueRedisPrefix, TEST_REDIS_URL } from '../utils/database';
+import { TEST_POSTGRES_URL, TEST_REDIS_URL, uniqueRedisPrefix } from '../utils/database';
 import type { LogLine } from '../utils/log-capture';
+import { proxyInFrontOf } from '../utils/tcp-proxy';
 import {
   CONNECTION_ERRORS,
   ServerProcess,
@@ -433,6 +434,10 @@ describe('cluster mode (CLUSTER_WORKERS=2) of the built server', () => {
   });
 
   describe('SIGTERM to the primary while its workers are still starting', () => {
+    // The database is reached through a proxy that holds every byte: however fast the
+    // workers load, they cannot be listening yet, so "still starting" holds at every delay.
+    const database = proxyInFrontOf(TEST_POSTGRES_URL, 5432, 'each');
+
     afterEach(async () => {
       await stopAllServers();
     }, 30_000);
@@ -445,7 +450,10 @@ describe('cluster mode (CLUSTER_WORKERS=2) of the built server', () => {
     it.each([0, 300, 1_000])(
       '%i ms after the forks: the primary exits 0, every worker stopped',
       async (delayMs) => {
-        const server = await ServerProcess.spawn({ env: clusterEnv() });
+        database.proxy.hold();
+        const server = await ServerProcess.spawn({
+          env: clusterEnv({ DATABASE_URL: database.url(suiteDb.url) }),
+        });
         await server.waitForLogCount(isMsg('Worker started'), WORKERS, 60_000);
         await sleep(delayMs);
         expect(server.logsMatching(isMsg('Listening'))).toEqual([]);
