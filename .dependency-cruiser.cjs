@@ -1,7 +1,7 @@
 /**
  * The architecture rules (docs/ARCHITECTURE.md), checked in CI (`npm run lint:arch`):
- * core knows nothing of the domain, a module reaches another only through its exported
- * service (or module, for Nest imports), and nothing is circular.
+ * core knows nothing of the domain, a module reaches another only through its public
+ * entry (index.ts), and nothing is circular.
  * @type {import('dependency-cruiser').IConfiguration}
  */
 module.exports = {
@@ -14,14 +14,25 @@ module.exports = {
       to: { path: '^src/' },
     },
     {
-      name: 'modules-talk-through-services',
+      name: 'modules-talk-through-their-index',
       comment:
-        'A module may use another module only through its *.service.ts (or *.module.ts for Nest imports); never its repository, entities or DTOs.',
+        'A module uses another only through its public entry, src/modules/<name>/index.ts (its Nest module, service, contract types and errors); never its repository, entities, DTOs or internals.',
       severity: 'error',
       from: { path: '^src/modules/([^/]+)/' },
       to: {
         path: '^src/modules/([^/]+)/',
-        pathNot: ['^src/modules/$1/', '\\.service\\.ts$', '\\.module\\.ts$'],
+        pathNot: ['^src/modules/$1/', '^src/modules/[^/]+/index\\.ts$'],
+      },
+    },
+    {
+      name: 'the-app-uses-module-entries',
+      comment:
+        'Outside the modules (app.module.ts, the CLI), a module is reached through its index.ts, or its *.module.ts where the Nest generator declares it.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/modules/' },
+      to: {
+        path: '^src/modules/',
+        pathNot: ['^src/modules/[^/]+/index\\.ts$', '^src/modules/[^/]+/[^/]+\\.module\\.ts$'],
       },
     },
     {

@@ -2,10 +2,10 @@ import { Module, type DynamicModule, type Type } from '@nestjs/common';
 
 import { CoreModule, type CoreModuleOptions } from '@app/core';
 
-import { AuthModule } from './modules/auth/auth.module';
-import { CatalogModule } from './modules/catalog/catalog.module';
-import { OrdersModule } from './modules/orders/orders.module';
-import { UsersModule } from './modules/users/users.module';
+import { AuthModule } from './modules/auth';
+import { CatalogModule } from './modules/catalog';
+import { OrdersModule } from './modules/orders';
+import { UsersModule } from './modules/users';
 
 /**
  * The composition root: the platform (CoreModule) and the domain modules, nothing else.

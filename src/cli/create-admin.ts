@@ -13,7 +13,7 @@ import {
 
 import { AppModule } from '../app.module';
 import { MIGRATIONS } from '../database/migrations';
-import { UsersService } from '../modules/users/users.service';
+import { UsersService, normaliseEmail } from '../modules/users';
 
 const USAGE = `usage: npm run admin:create -- --email admin@example.com [--name "Ada Admin"]
 The password comes from ADMIN_PASSWORD or, with --password-stdin, from standard input.`;
@@ -67,10 +67,10 @@ async function main(): Promise<void> {
     const outcome = await app.get(UsersService).createAdmin(email, values.name, password);
     if (outcome === 'email-taken') {
       fail(
-        `An account with the email ${email.trim().toLowerCase()} already exists; promote it with PATCH /api/v1/users/:id/role.`,
+        `An account with the email ${normaliseEmail(email)} already exists; promote it with PATCH /api/v1/users/:id/role.`,
       );
     }
-    process.stdout.write(`Admin ${email.trim().toLowerCase()} created.\n`);
+    process.stdout.write(`Admin ${normaliseEmail(email)} created.\n`);
   } finally {
     await app.close();
   }

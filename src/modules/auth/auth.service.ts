@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 
-import { UsersService, type UserPrincipal } from '../users/users.service';
+import { UsersService, type UserPrincipal } from '../users';
 import {
   InvalidCredentialsError,
   RefreshTokenInvalidError,

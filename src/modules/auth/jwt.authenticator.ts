@@ -3,7 +3,7 @@ import type { Request } from 'express';
 
 import type { AuthenticatedUser, Authenticator } from '@app/core';
 
-import { UsersService } from '../users/users.service';
+import { UsersService } from '../users';
 import { TokenInvalidError, TokenMissingError, TokenRevokedError } from './auth.errors';
 import { TokenService } from './token.service';
 

@@ -5,6 +5,8 @@ import { InjectThrottlerStorage, ThrottlerStorage } from '@nestjs/throttler';
 
 import { AppConfig, RateLimitedError } from '@app/core';
 
+import { normaliseEmail } from '../users';
+
 /**
  * Brute-force limit on login: LOGIN_RATE_LIMIT_MAX attempts per window per client
  * address and, separately, per normalised email, counted in the platform's throttler
@@ -21,7 +23,7 @@ export class LoginThrottle {
 
   async consume(clientAddress: string, email: string): Promise<void> {
     const { max, ttlMs } = this.config.auth.loginRateLimit;
-    const emailKey = createHash('sha256').update(email.trim().toLowerCase()).digest('hex');
+    const emailKey = createHash('sha256').update(normaliseEmail(email)).digest('hex');
     const [byAddress, byEmail] = await Promise.all([
       this.storage.increment(`login:ip:${clientAddress}`, ttlMs, max, ttlMs, 'login'),
       this.storage.increment(`login:email:${emailKey}`, ttlMs, max, ttlMs, 'login'),

@@ -37,23 +37,12 @@ import {
 
 import { ChangeStatusDto, ORDER_STATUS_MACHINE } from './dto/change-status.dto';
 import { ListOrdersQuery } from './dto/list-orders.query';
+import { CatalogErrorCode } from '../catalog';
 import { OrderResponse } from './dto/order.response';
 import { PlaceOrderDto } from './dto/place-order.dto';
 import { IdempotencyKey } from './idempotency-key.decorator';
 import { OrdersErrorCode } from './orders.errors';
 import { OrdersService } from './orders.service';
-
-/**
- * Codes raised on this module's routes by code it does not own (it may not import their
- * tables): CatalogService.quote(), and the service-local filter check.
- * `npm run openapi` fails if one of them is not a real code.
- */
-const RESERVATION_CODES = {
-  unknownProduct: 'ORDER_UNKNOWN_PRODUCT',
-  insufficientStock: 'ORDER_INSUFFICIENT_STOCK',
-  currencyMismatch: 'ORDER_CURRENCY_MISMATCH',
-} as const;
-const FILTER_FORBIDDEN = 'ORDER_FILTER_FORBIDDEN';
 
 /** `"3"`, `W/"3"` or `3` → 3; anything else can never match (412). */
 function parseIfMatch(header: string | undefined): number | undefined {
@@ -111,10 +100,10 @@ export class OrdersController {
     headers: responseHeaders('Location', 'ETag', 'Idempotent-Replayed'),
   })
   @ApiProblems({
-    409: [RESERVATION_CODES.insufficientStock],
+    409: [CatalogErrorCode.ORDER_INSUFFICIENT_STOCK],
     422: [
-      RESERVATION_CODES.unknownProduct,
-      RESERVATION_CODES.currencyMismatch,
+      CatalogErrorCode.ORDER_UNKNOWN_PRODUCT,
+      CatalogErrorCode.ORDER_CURRENCY_MISMATCH,
       OrdersErrorCode.IDEMPOTENCY_KEY_REUSED,
     ],
   })
@@ -143,7 +132,7 @@ export class OrdersController {
     description: "The caller's own orders; admins see everyone's and may filter by `userId`.",
   })
   @ApiPageOkResponse(OrderResponse, 'OrderPage', 'A page of orders, newest first.')
-  @ApiProblems(PARAMETER_PROBLEMS, { 403: [FILTER_FORBIDDEN] })
+  @ApiProblems(PARAMETER_PROBLEMS, { 403: [OrdersErrorCode.ORDER_FILTER_FORBIDDEN] })
   @Get()
   list(
     @CurrentUser() user: AuthenticatedUser,

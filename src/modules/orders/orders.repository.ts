@@ -13,7 +13,7 @@ import {
   type Transaction,
 } from '@app/core';
 
-import type { StockReservation } from '../catalog/catalog.service';
+import type { StockReservation } from '../catalog';
 
 import { OrderItemEntity } from './order-item.entity';
 import { OrderEntity } from './order.entity';

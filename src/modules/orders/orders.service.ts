@@ -16,7 +16,7 @@ import {
   type Page,
 } from '@app/core';
 
-import { CatalogService } from '../catalog/catalog.service';
+import { CatalogService } from '../catalog';
 import type { ListOrdersQuery } from './dto/list-orders.query';
 import { toOrderResponse, type OrderResponse } from './dto/order.response';
 import type { PlaceOrderDto } from './dto/place-order.dto';

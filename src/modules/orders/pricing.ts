@@ -1,4 +1,4 @@
-import type { QuotedLine } from '../catalog/catalog.service';
+import type { QuotedLine } from '../catalog';
 
 export interface PricedLine extends QuotedLine {
   readonly lineTotalCents: number;

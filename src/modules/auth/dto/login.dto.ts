@@ -2,6 +2,8 @@ import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsString, MaxLength } from 'class-validator';
 
+import { normaliseEmail } from '../../users';
+
 @ApiSchema({ name: 'Login', description: 'Credentials of an account.' })
 export class LoginDto {
   /** Compared as stored: trimmed and lower-cased. */
@@ -12,7 +14,7 @@ export class LoginDto {
     example: 'ada@example.com',
   })
   @Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string' ? value.trim().toLowerCase() : value,
+    typeof value === 'string' ? normaliseEmail(value) : value,
   )
   @IsString()
   @MaxLength(255)

@@ -1,0 +1,4 @@
+/** The auth module's public entry: the only file other modules (and the app) import. */
+export { AuthErrorCode } from './auth.errors';
+export { AuthModule } from './auth.module';
+export { AuthService } from './auth.service';
