@@ -16,6 +16,7 @@ export * from './http/body-parsing';
 export * from './http/openapi';
 export * from './http/pagination';
 export * from './http/etag';
+export * from './http/location';
 export * from './http/request-id';
 export * from './http/security';
 export * from './http/validation';

@@ -24,8 +24,10 @@ import {
   Roles,
   responseHeaders,
   type Page,
+  locationOf,
 } from '@app/core';
 
+import { UserRole } from '../users';
 import { CatalogErrorCode } from './catalog.errors';
 import { CatalogService } from './catalog.service';
 import { CreateProductDto } from './dto/create-product.dto';
@@ -75,7 +77,7 @@ export class CatalogController {
     409: [CatalogErrorCode.PRODUCT_SKU_TAKEN],
   })
   @ApiAuthenticated()
-  @Roles('admin')
+  @Roles(UserRole.ADMIN)
   @Post()
   @HttpCode(HttpStatus.CREATED)
   async create(
@@ -83,7 +85,7 @@ export class CatalogController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<ProductResponse> {
     const product = await this.catalog.create(dto);
-    res.location(`/api/v1/products/${product.id}`);
+    res.location(locationOf(res, product.id));
     return product;
   }
 
@@ -100,7 +102,7 @@ export class CatalogController {
     404: [CatalogErrorCode.PRODUCT_NOT_FOUND],
   })
   @ApiAuthenticated()
-  @Roles('admin')
+  @Roles(UserRole.ADMIN)
   @Patch(':id')
   update(@IdParam() id: string, @Body() dto: UpdateProductDto): Promise<ProductResponse> {
     return this.catalog.update(id, dto);

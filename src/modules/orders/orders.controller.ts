@@ -33,11 +33,13 @@ import {
   responseHeaders,
   type AuthenticatedUser,
   type Page,
+  locationOf,
 } from '@app/core';
 
+import { CatalogErrorCode } from '../catalog';
+import { UserRole } from '../users';
 import { ChangeStatusDto, ORDER_STATUS_MACHINE } from './dto/change-status.dto';
 import { ListOrdersQuery } from './dto/list-orders.query';
-import { CatalogErrorCode } from '../catalog';
 import { OrderResponse } from './dto/order.response';
 import { PlaceOrderDto } from './dto/place-order.dto';
 import { IdempotencyKey } from './idempotency-key.decorator';
@@ -118,7 +120,7 @@ export class OrdersController {
     const result = await this.orders.place(user, dto, idempotencyKey);
     res
       .status(result.status)
-      .location(`/api/v1/orders/${result.order.id}`)
+      .location(locationOf(res, result.order.id))
       .setHeader('ETag', etag(result.order));
     if (result.replayed) {
       res.setHeader('Idempotent-Replayed', 'true');
@@ -220,7 +222,7 @@ export class OrdersController {
     409: [OrdersErrorCode.ORDER_ILLEGAL_TRANSITION],
     412: [OrdersErrorCode.ORDER_VERSION_MISMATCH],
   })
-  @Roles('admin')
+  @Roles(UserRole.ADMIN)
   @Patch(':id/status')
   async changeStatus(
     @IdParam() id: string,

@@ -17,6 +17,7 @@ import {
 } from '@app/core';
 
 import { CatalogService } from '../catalog';
+import { UserRole } from '../users';
 import type { ListOrdersQuery } from './dto/list-orders.query';
 import { toOrderResponse, type OrderResponse } from './dto/order.response';
 import type { PlaceOrderDto } from './dto/place-order.dto';
@@ -42,7 +43,7 @@ export interface PlacementResult {
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 /** Placements quoted again after a price or name edit raced them, before giving up (503). */
 const PLACEMENT_ATTEMPTS = 3;
-const isAdmin = (user: AuthenticatedUser): boolean => user.role === 'admin';
+const isAdmin = (user: AuthenticatedUser): boolean => user.role === UserRole.ADMIN;
 
 /** Canonical hash of what was asked, so a retried key can be compared with its first body. */
 const hashRequest = (dto: PlaceOrderDto): string =>
