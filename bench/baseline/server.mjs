@@ -26,6 +26,8 @@ import http from 'node:http';
 import argon2 from 'argon2';
 import pg from 'pg';
 
+import { sendJson as send } from '../lib/send-json.mjs';
+
 const env = process.env;
 const PORT = Number(env.PORT ?? 3001);
 const HOST = env.HOST ?? '127.0.0.1';
@@ -63,16 +65,6 @@ class HttpError extends Error {
     this.status = status;
     this.code = code;
   }
-}
-
-/** @param {http.ServerResponse} res @param {number} status @param {unknown} body */
-function send(res, status, body) {
-  const payload = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(payload),
-  });
-  res.end(payload);
 }
 
 /** @param {http.IncomingMessage} req @returns {Promise<any>} */

@@ -9,18 +9,10 @@ import http from 'node:http';
 
 import { HOST, UUID, createPool, findProduct } from './db.mjs';
 
+import { sendJson as send } from '../lib/send-json.mjs';
+
 const pool = createPool();
 const PREFIX = '/products/';
-
-/** @param {http.ServerResponse} res @param {number} status @param {unknown} body */
-function send(res, status, body) {
-  const payload = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(payload),
-  });
-  res.end(payload);
-}
 
 /** @param {http.IncomingMessage} req @param {http.ServerResponse} res */
 async function handle(req, res) {

@@ -28,7 +28,7 @@
  * The load generator runs in this process, on the same cores as the server and PostgreSQL:
  * only the ratios between targets of one run mean something, not the absolute figures.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import {
   closeSync,
   existsSync,
@@ -49,6 +49,7 @@ import pg from 'pg';
 
 import { LOOPBACK, expectStatus, freePort } from '../../scripts/lib/loopback-http.mjs';
 import { assertLoopbackUrl, stopProcess, waitUntilReady } from '../../scripts/lib/processes.mjs';
+import { cpuDelta, cpuTimes, machineCpu } from '../lib/proc-cpu.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '..', '..');
@@ -135,59 +136,6 @@ function versions() {
     pg: pkgVersion('pg'),
     autocannon: pkgVersion('autocannon'),
   };
-}
-
-// ------------------------------------------------------------------------------ /proc
-
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/**
- * CPU time (ms, user + system, all threads) per process, keyed by pid and start time (pids
- * get reused). Processes that cannot be read are left out.
- * @param {number[]} pids @returns {Map<string, number>}
- */
-function cpuTimes(pids) {
-  /** @type {Map<string, number>} */
-  const out = new Map();
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // utime, stime, starttime: fields 14, 15, 22 of proc(5) (the list starts at field 3).
-      out.set(`${pid}@${fields[19]}`, ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK);
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  return out;
-}
-
-/**
- * CPU spent between two snapshots: processes alive at both count their difference, those
- * started in between count in full, those that exited in between are lost.
- * @param {Map<string, number>} before @param {Map<string, number>} after
- */
-function cpuDelta(before, after) {
-  let ms = 0;
-  for (const [key, t] of after) {
-    ms += Math.max(0, t - (before.get(key) ?? 0));
-  }
-  return ms;
-}
-
-/** Whole-machine busy and total CPU time (ms, all cores) from /proc/stat. */
-function machineCpu() {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
-  const v = line.trim().split(/\s+/).slice(1).map(Number);
-  const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
-  const idle = (v[3] ?? 0) + (v[4] ?? 0);
-  return { busyMs: ((total - idle) * 1000) / CLK_TCK, totalMs: (total * 1000) / CLK_TCK };
 }
 
 // ------------------------------------------------------------------------------ cleanup
