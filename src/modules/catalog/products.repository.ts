@@ -127,28 +127,35 @@ export class ProductsRepository {
   reservation(lines: readonly ReservedLine[]): StockReservation {
     const table = this.rows.table;
     return {
-      check: (params) => `stock_lines AS (
-          SELECT * FROM unnest(${params.add(
-            lines.map((l) => l.productId),
-            'uuid[]',
-          )}, ${params.add(
-            lines.map((l) => l.quantity),
-            'integer[]',
-          )}, ${params.add(
-            lines.map((l) => l.unitPriceCents),
-            'integer[]',
-          )}, ${params.add(
-            lines.map((l) => l.name),
-            'varchar[]',
-          )}) AS l(product_id, quantity, price_cents, name)
-        ), stock_locked AS (
-          SELECT p.id, p.stock, p.price_cents, p.name FROM ${table} p
-          WHERE p.id IN (SELECT product_id FROM stock_lines) ORDER BY p.id FOR UPDATE
-        ), stock_checked AS (
-          SELECT count(*) = ${params.add(lines.length, 'integer')} AS ok
-          FROM stock_locked k JOIN stock_lines l ON l.product_id = k.id
-          WHERE k.stock >= l.quantity AND k.price_cents = l.price_cents AND k.name = l.name
-        )`,
+      check: (params) => {
+        const ids = params.add(
+          lines.map((l) => l.productId),
+          'uuid[]',
+        );
+        const quantities = params.add(
+          lines.map((l) => l.quantity),
+          'integer[]',
+        );
+        const prices = params.add(
+          lines.map((l) => l.unitPriceCents),
+          'integer[]',
+        );
+        const names = params.add(
+          lines.map((l) => l.name),
+          'varchar[]',
+        );
+        return `stock_lines AS (
+            SELECT * FROM unnest(${ids}, ${quantities}, ${prices}, ${names})
+              AS l(product_id, quantity, price_cents, name)
+          ), stock_locked AS (
+            SELECT p.id, p.stock, p.price_cents, p.name FROM ${table} p
+            WHERE p.id IN (SELECT product_id FROM stock_lines) ORDER BY p.id FOR UPDATE
+          ), stock_checked AS (
+            SELECT count(*) = (SELECT count(*) FROM stock_lines) AS ok
+            FROM stock_locked k JOIN stock_lines l ON l.product_id = k.id
+            WHERE k.stock >= l.quantity AND k.price_cents = l.price_cents AND k.name = l.name
+          )`;
+      },
       ok: '(SELECT ok FROM stock_checked)',
       take: (_params, gate) => `stock_taken AS (
           UPDATE ${table} p SET stock = p.stock - l.quantity, updated_at = now()
