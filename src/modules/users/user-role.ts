@@ -6,3 +6,10 @@ export const UserRole = {
 export type UserRole = (typeof UserRole)[keyof typeof UserRole];
 
 export const USER_ROLES: readonly UserRole[] = Object.values(UserRole);
+
+declare module '@app/core' {
+  /** Core's role type is this module's (every `@Roles()` and `user.role` is a UserRole). */
+  interface RoleType {
+    readonly role: UserRole;
+  }
+}

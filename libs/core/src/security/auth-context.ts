@@ -1,16 +1,26 @@
 import { createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
 
+/**
+ * The application's role type, declared by the module that owns roles (declaration merging:
+ * `declare module '@app/core' { interface RoleType { role: UserRole } }`), so that core stays
+ * domain-agnostic and every role check and `@Roles()` is still typed. Unmerged: any string.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled in by merging
+export interface RoleType {}
+
+export type Role = RoleType extends { readonly role: infer R extends string } ? R : string;
+
 /** Who made the request, as the authentication guard established it. */
 export interface AuthenticatedUser {
   readonly id: string;
-  readonly role: string;
+  readonly role: Role;
 }
 
 export const ROLES_KEY = 'roles';
 
 /** Restricts a route to the given roles (checked after authentication). */
-export const Roles = (...roles: readonly string[]): MethodDecorator & ClassDecorator =>
+export const Roles = (...roles: readonly Role[]): MethodDecorator & ClassDecorator =>
   SetMetadata(ROLES_KEY, roles);
 
 type AuthenticatedRequest = Request & { user?: AuthenticatedUser };
