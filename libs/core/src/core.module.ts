@@ -14,6 +14,7 @@ import { ProblemDetailsFilter } from './errors/problem-details.filter';
 import { FaultsModule } from './faults/faults.module';
 import { HealthModule } from './health/health.module';
 import { AppValidationPipe } from './http/validation';
+import { Housekeeping } from './lifecycle/housekeeping';
 import { LifecycleService } from './lifecycle/lifecycle.service';
 import { MemoryReporter } from './observability/memory-reporter';
 import { MetricsController } from './observability/metrics.controller';
@@ -81,6 +82,7 @@ export class CoreModule {
       providers: [
         configProvider,
         rootLogger,
+        Housekeeping,
         LifecycleService,
         TransactionRunner,
         SqlRunner,
@@ -96,6 +98,7 @@ export class CoreModule {
       exports: [
         configProvider,
         rootLogger,
+        Housekeeping,
         LifecycleService,
         TransactionRunner,
         SqlRunner,

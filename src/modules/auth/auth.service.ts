@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 
-import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+
+import { Housekeeping } from '@app/core';
 
 import { UsersService, type UserPrincipal } from '../users';
 import {
@@ -18,27 +20,24 @@ const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 const PURGE_GRACE_MS = 24 * 60 * 60 * 1000;
 
 @Injectable()
-export class AuthService implements OnModuleInit, OnModuleDestroy {
+export class AuthService implements OnModuleInit {
   private readonly logger = new Logger(AuthService.name);
-  private purgeTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly users: UsersService,
     private readonly tokens: TokenService,
     private readonly refreshTokens: RefreshTokensRepository,
     private readonly loginThrottle: LoginThrottle,
+    private readonly housekeeping: Housekeeping,
   ) {}
 
   onModuleInit(): void {
     this.users.onPasswordChanged((tx, userId) => this.refreshTokens.revokeAllOfUser(tx, userId));
-    this.purgeTimer = setInterval(() => void this.purgeExpired(), PURGE_INTERVAL_MS);
-    this.purgeTimer.unref();
-  }
-
-  onModuleDestroy(): void {
-    if (this.purgeTimer !== null) {
-      clearInterval(this.purgeTimer);
-    }
+    this.housekeeping.register({
+      name: 'refresh-tokens.purge',
+      everyMs: PURGE_INTERVAL_MS,
+      run: () => this.refreshTokens.purgeExpired(new Date(Date.now() - PURGE_GRACE_MS)),
+    });
   }
 
   async login(email: string, password: string, clientAddress: string): Promise<TokenPairResponse> {
@@ -78,20 +77,6 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
   /** Ends the login the token belongs to; unknown tokens are ignored (logout is idempotent). */
   async logout(refreshToken: string): Promise<void> {
     await this.refreshTokens.revokeFamilyOf(this.tokens.hashRefreshToken(refreshToken));
-  }
-
-  async purgeExpired(): Promise<number> {
-    try {
-      const purged = await this.refreshTokens.purgeExpired(new Date(Date.now() - PURGE_GRACE_MS));
-      this.logger.log({ msg: 'Expired refresh tokens purged', purged });
-      return purged;
-    } catch (error: unknown) {
-      this.logger.warn({
-        msg: 'Refresh token purge failed',
-        reason: error instanceof Error ? error.message : String(error),
-      });
-      return 0;
-    }
   }
 
   private async issue(principal: UserPrincipal, familyId: string): Promise<TokenPairResponse> {

@@ -1,5 +1,9 @@
 import { DatabaseUnavailableError, ResourceConflictError } from '../errors/app-error';
-import { isRetryableTransactionError, translateDatabaseError } from './database-errors';
+import {
+  ConcurrentChangeError,
+  isRetryableTransactionError,
+  translateDatabaseError,
+} from './database-errors';
 
 const pgError = (code: string, message = 'x'): Error => Object.assign(new Error(message), { code });
 
@@ -45,5 +49,16 @@ describe('translateDatabaseError', () => {
   it('knows which errors a transaction may retry', () => {
     expect(isRetryableTransactionError(pgError('40P01'))).toBe(true);
     expect(isRetryableTransactionError(pgError('23505'))).toBe(false);
+  });
+});
+
+describe('ConcurrentChangeError', () => {
+  it('is a 503 AppError with Retry-After, not a SQLSTATE a retry loop would run again', () => {
+    const error = new ConcurrentChangeError('the products of the order');
+    expect(error).toBeInstanceOf(DatabaseUnavailableError);
+    expect({ status: error.status, code: error.code, retryAfter: error.retryAfterSeconds }).toEqual(
+      { status: 503, code: 'DEPENDENCY_UNAVAILABLE', retryAfter: 5 },
+    );
+    expect(isRetryableTransactionError(error)).toBe(false);
   });
 });

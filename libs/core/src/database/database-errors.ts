@@ -62,17 +62,14 @@ export function databaseErrorCode(error: unknown): string | undefined {
 }
 
 /**
- * A repository found that a row it read earlier in the transaction changed (committed by
- * someone else) before it could write. It is a serialization failure detected by the
- * application: `TransactionRunner` runs the unit of work again from the start, and past
- * its retries it is answered like one (503 with Retry-After).
+ * A unit of work found, past its own retries, that rows it read kept changing before it
+ * could write (a placement whose quote a concurrent edit outdated three times). The client
+ * sees what a serialization failure past its retries gives: 503 `DEPENDENCY_UNAVAILABLE`
+ * with `Retry-After`. It is an AppError, not a pretend SQLSTATE: nothing retries it again.
  */
-export class ConcurrentChangeError extends Error {
-  readonly code = PgErrorCode.SERIALIZATION_FAILURE;
-
+export class ConcurrentChangeError extends DatabaseUnavailableError {
   constructor(what: string) {
-    super(`${what} changed during the transaction`);
-    this.name = 'ConcurrentChangeError';
+    super({ cause: new Error(`${what} changed during the unit of work`) });
   }
 }
 
