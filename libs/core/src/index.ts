@@ -22,6 +22,7 @@ export * from './http/security';
 export * from './http/validation';
 export * from './lifecycle/cluster-primary';
 export * from './lifecycle/graceful-shutdown';
+export * from './lifecycle/housekeeping';
 export * from './lifecycle/http-server';
 export * from './lifecycle/lifecycle.service';
 export * from './logging/access-log';

@@ -50,11 +50,10 @@ export class RefreshTokensRepository {
     tokenVersion: number,
   ): Promise<RotationOutcome> {
     const outcome = await this.dataSource.transaction(async (manager): Promise<RotationOutcome> => {
-      const current = await manager
-        .createQueryBuilder(RefreshTokenEntity, 't')
-        .setLock('pessimistic_write')
-        .where('t.tokenHash = :tokenHash', { tokenHash })
-        .getOne();
+      const current = await manager.findOne(RefreshTokenEntity, {
+        where: { tokenHash },
+        lock: { mode: 'pessimistic_write' },
+      });
       if (
         current === null ||
         current.revokedAt !== null ||

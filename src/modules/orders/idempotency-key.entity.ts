@@ -16,9 +16,6 @@ export class IdempotencyKeyEntity {
   @Column({ name: 'request_hash', type: 'char', length: 64 })
   requestHash!: string;
 
-  @Column({ name: 'response_status', type: 'smallint' })
-  responseStatus!: number;
-
   @Column({ name: 'response_body', type: 'jsonb' })
   responseBody!: unknown;
 

@@ -2,4 +2,6 @@
 export { OrderStatus } from './order-status';
 export { OrdersErrorCode } from './orders.errors';
 export { OrdersModule } from './orders.module';
-export { OrdersService } from './orders.service';
+export { ChangeOrderStatus } from './change-order-status';
+export { OrderQueries } from './order-queries';
+export { PlaceOrder, type PlacementResult } from './place-order';

@@ -44,7 +44,7 @@ export class OrderEntity {
   @Column({ type: 'integer', default: 1 })
   version!: number;
 
-  @OneToMany(() => OrderItemEntity, (item) => item.order, { cascade: ['insert'] })
+  @OneToMany(() => OrderItemEntity, (item) => item.order)
   items!: OrderItemEntity[];
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })

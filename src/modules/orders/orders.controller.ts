@@ -44,7 +44,9 @@ import { OrderResponse } from './dto/order.response';
 import { PlaceOrderDto } from './dto/place-order.dto';
 import { IdempotencyKey } from './idempotency-key.decorator';
 import { OrdersErrorCode } from './orders.errors';
-import { OrdersService } from './orders.service';
+import { ChangeOrderStatus } from './change-order-status';
+import { OrderQueries } from './order-queries';
+import { PlaceOrder } from './place-order';
 
 /** `"3"`, `W/"3"` or `3` → 3; anything else can never match (412). */
 function parseIfMatch(header: string | undefined): number | undefined {
@@ -77,7 +79,11 @@ const etag = (order: OrderResponse): string => `"${String(order.version)}"`;
 @ApiAuthenticated()
 @Controller('orders')
 export class OrdersController {
-  constructor(private readonly orders: OrdersService) {}
+  constructor(
+    private readonly placeOrder: PlaceOrder,
+    private readonly changeOrderStatus: ChangeOrderStatus,
+    private readonly orders: OrderQueries,
+  ) {}
 
   @ApiOperation({
     operationId: 'placeOrder',
@@ -117,11 +123,8 @@ export class OrdersController {
     @IdempotencyKey() idempotencyKey: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<OrderResponse> {
-    const result = await this.orders.place(user, dto, idempotencyKey);
-    res
-      .status(result.status)
-      .location(locationOf(res, result.order.id))
-      .setHeader('ETag', etag(result.order));
+    const result = await this.placeOrder.execute(user, dto, idempotencyKey);
+    res.location(locationOf(res, result.order.id)).setHeader('ETag', etag(result.order));
     if (result.replayed) {
       res.setHeader('Idempotent-Replayed', 'true');
     }
@@ -195,7 +198,7 @@ export class OrdersController {
     @CurrentUser() user: AuthenticatedUser,
     @Res({ passthrough: true }) res: Response,
   ): Promise<OrderResponse> {
-    const order = await this.orders.cancel(id, user, expectedVersion);
+    const order = await this.changeOrderStatus.cancel(id, user, expectedVersion);
     res.setHeader('ETag', etag(order));
     return order;
   }
@@ -231,7 +234,7 @@ export class OrdersController {
     @CurrentUser() user: AuthenticatedUser,
     @Res({ passthrough: true }) res: Response,
   ): Promise<OrderResponse> {
-    const order = await this.orders.changeStatus(id, dto.status, user, expectedVersion);
+    const order = await this.changeOrderStatus.execute(id, dto.status, user, expectedVersion);
     res.setHeader('ETag', etag(order));
     return order;
   }

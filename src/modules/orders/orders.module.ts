@@ -7,8 +7,12 @@ import { IdempotencyKeysRepository } from './idempotency-keys.repository';
 import { OrderItemEntity } from './order-item.entity';
 import { OrderEntity } from './order.entity';
 import { OrdersController } from './orders.controller';
+import { ChangeOrderStatus } from './change-order-status';
+import { OrderMetrics } from './order-metrics';
+import { OrderQueries } from './order-queries';
 import { OrdersRepository } from './orders.repository';
-import { OrdersService } from './orders.service';
+import { PlaceOrder } from './place-order';
+import { PlacementIdempotency } from './placement-idempotency';
 
 /** Orders: placement with atomic stock reservation, the status machine, idempotency. */
 @Module({
@@ -17,7 +21,15 @@ import { OrdersService } from './orders.service';
     TypeOrmModule.forFeature([OrderEntity, OrderItemEntity, IdempotencyKeyEntity]),
   ],
   controllers: [OrdersController],
-  providers: [OrdersService, OrdersRepository, IdempotencyKeysRepository],
-  exports: [OrdersService],
+  providers: [
+    PlaceOrder,
+    ChangeOrderStatus,
+    OrderQueries,
+    PlacementIdempotency,
+    OrderMetrics,
+    OrdersRepository,
+    IdempotencyKeysRepository,
+  ],
+  exports: [PlaceOrder, ChangeOrderStatus, OrderQueries],
 })
 export class OrdersModule {}

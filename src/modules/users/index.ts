@@ -4,7 +4,7 @@
  * errors it throws.
  */
 export { normaliseEmail } from './dto/user-fields';
-export { UserRole, USER_ROLES } from './user-role';
+export { UserRole, USER_ROLES, isAdmin } from './user-role';
 export {
   CurrentPasswordInvalidError,
   EmailTakenError,

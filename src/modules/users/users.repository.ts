@@ -1,9 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, Repository } from 'typeorm';
+import { DataSource, Equal, LessThan, Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 
-import { PgErrorCode, databaseErrorCode, type Keyset, type Transaction } from '@app/core';
+import {
+  PgErrorCode,
+  advisoryTransactionLock,
+  databaseErrorCode,
+  type Keyset,
+  type Transaction,
+} from '@app/core';
 
 import { UserEntity } from './user.entity';
 import { UserRole } from './user-role';
@@ -54,15 +60,18 @@ export class UsersRepository {
 
   /** Newest first; `limit + 1` rows so the caller knows whether another page exists. */
   listPage(after: Keyset | null, limit: number): Promise<UserEntity[]> {
-    const query = this.users
-      .createQueryBuilder('u')
-      .orderBy('u.createdAt', 'DESC')
-      .addOrderBy('u.id', 'DESC')
-      .limit(limit + 1);
-    if (after !== null) {
-      query.where('(u.createdAt, u.id) < (:createdAt, :id)', after);
-    }
-    return query.getMany();
+    return this.users.find({
+      // (created_at, id) < (after): an older row, or one as old with a smaller id.
+      where:
+        after === null
+          ? undefined
+          : [
+              { createdAt: LessThan(after.createdAt) },
+              { createdAt: Equal(after.createdAt), id: LessThan(after.id) },
+            ],
+      order: { createdAt: 'DESC', id: 'DESC' },
+      take: limit + 1,
+    });
   }
 
   /**
@@ -109,12 +118,11 @@ export class UsersRepository {
    */
   async updateRole(id: string, role: UserRole): Promise<UserEntity | 'last-admin' | 'not-found'> {
     return this.dataSource.transaction(async (manager) => {
-      const locked = await manager
-        .createQueryBuilder(UserEntity, 'u')
-        .setLock('pessimistic_write')
-        .where('(u.role = :admin OR u.id = :id)', { admin: UserRole.ADMIN, id })
-        .orderBy('u.id')
-        .getMany();
+      const locked = await manager.find(UserEntity, {
+        where: [{ role: UserRole.ADMIN }, { id }],
+        order: { id: 'ASC' },
+        lock: { mode: 'pessimistic_write' },
+      });
       const target = locked.find((user) => user.id === id);
       if (target === undefined) {
         return 'not-found';
@@ -144,7 +152,7 @@ export class UsersRepository {
     user: Omit<NewUser, 'role'>,
   ): Promise<'created' | 'admin-exists' | 'email-taken'> {
     return this.dataSource.transaction(async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_ADMIN_LOCK]);
+      await advisoryTransactionLock(manager, BOOTSTRAP_ADMIN_LOCK);
       if (await manager.existsBy(UserEntity, { role: UserRole.ADMIN })) {
         return 'admin-exists';
       }

@@ -17,7 +17,7 @@ import { normaliseEmail } from './dto/user-fields';
 import { toUserResponse, type UserResponse } from './dto/user.response';
 import { PasswordHasher } from './password-hasher';
 import type { UserEntity } from './user.entity';
-import { UserRole } from './user-role';
+import { UserRole, isAdmin } from './user-role';
 import {
   CurrentPasswordInvalidError,
   EmailTakenError,
@@ -139,7 +139,7 @@ export class UsersService implements OnApplicationBootstrap {
 
   /** Admins see anyone; others only themselves (anyone else is a 404, not a 403). */
   async getVisibleTo(id: string, viewer: AuthenticatedUser): Promise<UserResponse> {
-    if (viewer.role !== UserRole.ADMIN && viewer.id !== id) {
+    if (!isAdmin(viewer) && viewer.id !== id) {
       throw new UserNotFoundError(id);
     }
     return toUserResponse(await this.getEntity(id));

@@ -18,6 +18,16 @@ import type { DataSource } from 'typeorm';
  * embedded PGlite, with one connection, anything else waits forever). `name` must be unique
  * to `text`; pg refuses a name reused with another text, so a clash fails loudly.
  */
+/**
+ * A hand-written statement, declared in its module's `*.sql.ts` file (the one place per
+ * repository where SQL is written by hand: docs/ARCHITECTURE.md, Persistence).
+ */
+export interface Statement {
+  /** The prepared-statement name; unique to `text`. */
+  readonly name: string;
+  readonly text: string;
+}
+
 @Injectable()
 export class SqlRunner {
   private readonly pool: Pool;
@@ -27,10 +37,10 @@ export class SqlRunner {
   }
 
   async rows<T extends QueryResultRow>(
-    name: string,
-    text: string,
+    statement: Statement,
     values: readonly unknown[],
   ): Promise<T[]> {
+    const { name, text } = statement;
     const result = await this.pool.query<T>({ name, text, values: [...values] });
     return result.rows;
   }

@@ -16,6 +16,14 @@ export class Transaction {
   constructor(readonly manager: EntityManager) {}
 }
 
+/**
+ * Takes the transaction-scoped advisory lock `key` (released at commit or rollback): work
+ * that must not run twice at once across processes, such as creating the first admin.
+ */
+export async function advisoryTransactionLock(manager: EntityManager, key: number): Promise<void> {
+  await manager.query('SELECT pg_advisory_xact_lock($1)', [key]);
+}
+
 export interface TransactionOptions {
   /** Attempts for serialization failures and deadlocks (default 3). */
   readonly attempts?: number;
