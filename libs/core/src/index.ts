@@ -5,6 +5,7 @@ export * from './core.module';
 export * from './database/data-source.factory';
 export * from './database/database-errors';
 export * from './database/entity-rows';
+export * from './database/keyset';
 export * from './database/sql-params';
 export * from './database/sql-runner';
 export * from './database/transaction-runner';

@@ -1,12 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Equal, ILike, LessThan, Repository, type FindOptionsWhere } from 'typeorm';
+import { ILike, Repository } from 'typeorm';
 
 import {
   EntityRows,
+  NEWEST_FIRST,
   PgErrorCode,
   SqlRunner,
   databaseErrorCode,
+  pageAfter,
   type Keyset,
   type Transaction,
 } from '@app/core';
@@ -76,19 +78,12 @@ export class ProductsRepository {
     limit: number,
   ): Promise<ProductEntity[]> {
     const pattern = search === undefined ? undefined : ILike(`%${escapeLike(search)}%`);
-    const matching: Array<FindOptionsWhere<ProductEntity>> =
-      pattern === undefined ? [{}] : [{ name: pattern }, { sku: pattern }];
-    // (created_at, id) < (after): an older row, or one as old with a smaller id.
-    const where =
-      after === null
-        ? matching
-        : matching.flatMap((match) => [
-            { ...match, createdAt: LessThan(after.createdAt) },
-            { ...match, createdAt: Equal(after.createdAt), id: LessThan(after.id) },
-          ]);
     return this.products.find({
-      where: pattern === undefined && after === null ? undefined : where,
-      order: { createdAt: 'DESC', id: 'DESC' },
+      where: pageAfter<ProductEntity>(
+        after,
+        pattern === undefined ? [] : [{ name: pattern }, { sku: pattern }],
+      ),
+      order: NEWEST_FIRST,
       take: limit + 1,
     });
   }

@@ -1,12 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, Equal, LessThan, Repository } from 'typeorm';
+import { DataSource, Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 
 import {
+  NEWEST_FIRST,
   PgErrorCode,
   advisoryTransactionLock,
   databaseErrorCode,
+  pageAfter,
   type Keyset,
   type Transaction,
 } from '@app/core';
@@ -60,18 +62,7 @@ export class UsersRepository {
 
   /** Newest first; `limit + 1` rows so the caller knows whether another page exists. */
   listPage(after: Keyset | null, limit: number): Promise<UserEntity[]> {
-    return this.users.find({
-      // (created_at, id) < (after): an older row, or one as old with a smaller id.
-      where:
-        after === null
-          ? undefined
-          : [
-              { createdAt: LessThan(after.createdAt) },
-              { createdAt: Equal(after.createdAt), id: LessThan(after.id) },
-            ],
-      order: { createdAt: 'DESC', id: 'DESC' },
-      take: limit + 1,
-    });
+    return this.users.find({ where: pageAfter(after), order: NEWEST_FIRST, take: limit + 1 });
   }
 
   /**
