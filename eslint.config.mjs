@@ -82,6 +82,26 @@ export default tseslint.config(
     },
   },
   {
+    // The tooling in TypeScript (bench/, scripts/): Node runs it as it is, by stripping the
+    // types, so it is type-checked by tsconfig.tools.json (erasable syntax only, .ts import
+    // specifiers) and linted against that program, with the same type-aware rules.
+    files: ['bench/**/*.ts', 'scripts/**/*.ts'],
+    languageOptions: {
+      parserOptions: {
+        projectService: false,
+        project: './tsconfig.tools.json',
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      // Type-only imports must say so: Node's type stripping removes only those.
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { prefer: 'type-imports', fixStyle: 'inline-type-imports' },
+      ],
+    },
+  },
+  {
     // class-validator's IsOptional() lets `null` through to NOT NULL columns (a 500): the
     // domain modules use @OptionalNotNull() from @app/core, which refuses null with a 400.
     files: ['src/modules/**/*.ts'],

@@ -1,4 +1,3 @@
-// @ts-check
 /**
  * Target (a) of `npm run bench:platforms`: GET /products/:id on bare node:http + pg, no
  * framework. 200 with the row as JSON, 404 when there is none, 400 when :id is not a UUID
@@ -7,19 +6,18 @@
  */
 import http from 'node:http';
 
-import { HOST, UUID, createPool, findProduct } from './db.mjs';
+import { sendJson as send } from '../lib/send-json.ts';
 
-import { sendJson as send } from '../lib/send-json.mjs';
+import { HOST, UUID, createPool, findProduct } from './db.ts';
 
 const pool = createPool();
 const PREFIX = '/products/';
 
-/** @param {http.IncomingMessage} req @param {http.ServerResponse} res */
-async function handle(req, res) {
+async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
-  if (req.method !== 'GET' || !path.startsWith(PREFIX) || path.indexOf('/', PREFIX.length) !== -1) {
+  if (req.method !== 'GET' || !path.startsWith(PREFIX) || path.includes('/', PREFIX.length)) {
     send(res, 404, { statusCode: 404, message: 'Not Found' });
     return;
   }

@@ -1,10 +1,9 @@
-// @ts-check
 /**
  * The baseline for `npm run bench`: the same four routes as the service, answered with the
- * same SQL through a plain `pg` Pool and `node:http`, with no framework, no ORM, no
- * validation library, no access log, no security headers and no rate limiting.
- * It is what "the database work plus the bare minimum of HTTP and auth" costs on this box,
- * so the service's numbers can be read as a ratio of it.
+ * same SQL (bench/lib/statements.ts) through a plain `pg` Pool and `node:http`, with no
+ * framework, no ORM, no validation library, no access log, no security headers and no
+ * rate limiting. It is what "the database work plus the bare minimum of HTTP and auth"
+ * costs on this box, so the service's numbers can be read as a ratio of it.
  *
  * What it does do, so the comparison stays honest:
  * - bearer tokens are real HS256 JWTs (the service's own tokens, same secret, issuer and
@@ -26,7 +25,19 @@ import http from 'node:http';
 import argon2 from 'argon2';
 import pg from 'pg';
 
-import { sendJson as send } from '../lib/send-json.mjs';
+import { errorStack } from '../../scripts/lib/cli.ts';
+import { sendJson as send } from '../lib/send-json.ts';
+import {
+  IDEMPOTENCY_KEY_LOOKUP,
+  INSERT_REFRESH_TOKEN,
+  ORDER_ITEMS_OF,
+  ORDERS_PAGE,
+  PLACEMENT_QUOTE,
+  PRINCIPAL_BY_ID,
+  PRODUCT_BY_ID,
+  USER_BY_EMAIL,
+  placementStatement,
+} from '../lib/statements.ts';
 
 const env = process.env;
 const PORT = Number(env.PORT ?? 3001);
@@ -59,21 +70,90 @@ const BEARER = /^Bearer ([A-Za-z0-9\-_]+)\.([A-Za-z0-9\-_]+)\.([A-Za-z0-9\-_]*)$
 const SECRET = Buffer.from(JWT_SECRET, 'utf8');
 
 class HttpError extends Error {
-  /** @param {number} status @param {string} code */
-  constructor(status, code) {
+  readonly status: number;
+  readonly code: string;
+
+  constructor(status: number, code: string) {
     super(code);
     this.status = status;
     this.code = code;
   }
 }
 
-/** @param {http.IncomingMessage} req @returns {Promise<any>} */
-function readJson(req) {
+// ---------------------------------------------------------------- rows
+
+interface ProductRow {
+  readonly id: string;
+  readonly sku: string;
+  readonly name: string;
+  readonly price_cents: number;
+  readonly currency: string;
+  readonly stock: number;
+  readonly created_at: Date;
+  readonly updated_at: Date;
+}
+
+interface OrderRow {
+  readonly id: string;
+  readonly user_id: string;
+  readonly status: string;
+  readonly currency: string;
+  /** bigint: a string from pg. */
+  readonly total_cents: string | number;
+  readonly version: number;
+  readonly created_at: Date;
+  readonly updated_at: Date;
+}
+
+interface ItemRow {
+  readonly order_id?: string;
+  readonly product_id: string;
+  readonly sku: string;
+  readonly name: string;
+  readonly unit_price_cents: number;
+  readonly quantity: number;
+  readonly line_total_cents: string | number;
+}
+
+interface IdempotencyRow {
+  readonly request_hash: string;
+  readonly response_status: number;
+  readonly response_body: unknown;
+}
+
+interface UserRow {
+  readonly id: string;
+  readonly role: string;
+  readonly password_hash: string;
+}
+
+interface PrincipalRow {
+  readonly role: string;
+  readonly sessions_revoked_at: Date | null;
+}
+
+interface Claims {
+  readonly sub?: unknown;
+  readonly role?: unknown;
+  readonly iat?: unknown;
+  readonly exp?: unknown;
+  readonly iss?: unknown;
+  readonly aud?: unknown;
+}
+
+interface User {
+  readonly id: string;
+  readonly role: string;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null;
+
+function readJson(req: http.IncomingMessage): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    /** @type {Buffer[]} */
-    const chunks = [];
+    const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (/** @type {Buffer} */ chunk) => {
+    req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > BODY_LIMIT) {
         reject(new HttpError(413, 'PAYLOAD_TOO_LARGE'));
@@ -84,7 +164,7 @@ function readJson(req) {
     });
     req.on('end', () => {
       try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown);
       } catch {
         reject(new HttpError(400, 'MALFORMED_JSON'));
       }
@@ -95,12 +175,10 @@ function readJson(req) {
 
 // ---------------------------------------------------------------- JWT (HS256)
 
-/** @param {string} s */
-const b64url = (s) => Buffer.from(s, 'utf8').toString('base64url');
+const b64url = (s: string): string => Buffer.from(s, 'utf8').toString('base64url');
 const JWT_HEADER = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
 
-/** @param {string} userId @param {string} role */
-function signAccessToken(userId, role) {
+function signAccessToken(userId: string, role: string): string {
   const iat = Math.floor(Date.now() / 1000);
   const payload = b64url(
     JSON.stringify({
@@ -118,16 +196,13 @@ function signAccessToken(userId, role) {
   return `${JWT_HEADER}.${payload}.${signature}`;
 }
 
-/** @type {Map<string, {role: string, revokedAtMs: number, until: number}>} */
-const principals = new Map();
+const principals = new Map<string, { role: string; revokedAtMs: number; until: number }>();
 
 /**
  * Verifies the bearer token (alg pinned, HMAC, exp, iss, aud, sub), then the principal
  * (cached 30 s) and the sessions-revoked instant.
- * @param {http.IncomingMessage} req
- * @returns {Promise<{id: string, role: string}>}
  */
-async function authenticate(req) {
+async function authenticate(req: http.IncomingMessage): Promise<User> {
   const header = req.headers.authorization;
   if (header === undefined || header === '') {
     throw new HttpError(401, 'TOKEN_MISSING');
@@ -136,16 +211,17 @@ async function authenticate(req) {
   if (m === null) {
     throw new HttpError(401, 'TOKEN_INVALID');
   }
-  const [, h, p, s] = /** @type {[string, string, string, string]} */ (/** @type {unknown} */ (m));
-  let head;
-  let claims;
+  const [, h = '', p = '', s = ''] = m;
+  let head: unknown;
+  let claims: Claims;
   try {
     head = JSON.parse(Buffer.from(h, 'base64url').toString('utf8'));
-    claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'));
+    const parsed: unknown = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'));
+    claims = isRecord(parsed) ? parsed : {};
   } catch {
     throw new HttpError(401, 'TOKEN_INVALID');
   }
-  if (head?.alg !== 'HS256') {
+  if (!isRecord(head) || head.alg !== 'HS256') {
     throw new HttpError(401, 'TOKEN_INVALID');
   }
   const expected = createHmac('sha256', SECRET).update(`${h}.${p}`).digest();
@@ -154,60 +230,56 @@ async function authenticate(req) {
     throw new HttpError(401, 'TOKEN_INVALID');
   }
   const now = Math.floor(Date.now() / 1000);
-  const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  const aud: unknown[] = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
   if (typeof claims.exp !== 'number' || claims.exp <= now) {
     throw new HttpError(401, 'TOKEN_EXPIRED');
   }
+  const { sub, role, iat } = claims;
   if (
     claims.iss !== JWT_ISSUER ||
     !aud.includes(JWT_AUDIENCE) ||
-    typeof claims.sub !== 'string' ||
-    !UUID.test(claims.sub) ||
-    typeof claims.role !== 'string' ||
-    typeof claims.iat !== 'number'
+    typeof sub !== 'string' ||
+    !UUID.test(sub) ||
+    typeof role !== 'string' ||
+    typeof iat !== 'number'
   ) {
     throw new HttpError(401, 'TOKEN_INVALID');
   }
-  let principal = principals.get(claims.sub);
+  let principal = principals.get(sub);
   if (principal === undefined || principal.until < Date.now()) {
-    const { rows } = await pool.query('SELECT role, sessions_revoked_at FROM users WHERE id = $1', [
-      claims.sub,
-    ]);
-    if (rows.length === 0) {
+    const { rows } = await pool.query<PrincipalRow>(PRINCIPAL_BY_ID, [sub]);
+    const row = rows[0];
+    if (row === undefined) {
       throw new HttpError(401, 'TOKEN_INVALID');
     }
     principal = {
-      role: rows[0].role,
-      revokedAtMs: rows[0].sessions_revoked_at?.getTime() ?? 0,
+      role: row.role,
+      revokedAtMs: row.sessions_revoked_at?.getTime() ?? 0,
       until: Date.now() + PRINCIPAL_TTL_MS,
     };
-    principals.set(claims.sub, principal);
+    principals.set(sub, principal);
   }
-  if (claims.iat < Math.floor(principal.revokedAtMs / 1000)) {
+  if (iat < Math.floor(principal.revokedAtMs / 1000)) {
     throw new HttpError(401, 'TOKEN_REVOKED');
   }
-  return { id: claims.sub, role: principal.role };
+  return { id: sub, role: principal.role };
 }
 
-/** @type {Map<string, string>} */
-const statementNames = new Map();
-/**
- * The hot statements as named prepared statements, as the service sends them (SqlRunner).
- * @param {string} text @param {unknown[]} values
- */
-const prepared = (text, values) => {
+const statementNames = new Map<string, string>();
+/** The hot statements as named prepared statements, as the service sends them (SqlRunner). */
+async function prepared(text: string, values: unknown[]): Promise<unknown[]> {
   let name = statementNames.get(text);
   if (name === undefined) {
     name = `s${statementNames.size}`;
     statementNames.set(text, name);
   }
-  return pool.query({ name, text, values });
-};
+  const result = await pool.query({ name, text, values });
+  return result.rows as unknown[];
+}
 
 // ---------------------------------------------------------------- mapping
 
-/** @param {any} r */
-const toProduct = (r) => ({
+const toProduct = (r: ProductRow): Record<string, unknown> => ({
   id: r.id,
   sku: r.sku,
   name: r.name,
@@ -218,8 +290,12 @@ const toProduct = (r) => ({
   updatedAt: r.updated_at.toISOString(),
 });
 
-/** @param {any} o @param {any[]} items */
-const toOrder = (o, items) => ({
+interface Order {
+  readonly id: string;
+  readonly [field: string]: unknown;
+}
+
+const toOrder = (o: OrderRow, items: readonly ItemRow[]): Order => ({
   id: o.id,
   userId: o.user_id,
   status: o.status,
@@ -238,47 +314,32 @@ const toOrder = (o, items) => ({
   updatedAt: o.updated_at.toISOString(),
 });
 
-const PRODUCT_COLUMNS = 'id, sku, name, price_cents, currency, stock, created_at, updated_at';
-const ORDER_COLUMNS = 'id, user_id, status, currency, total_cents, version, created_at, updated_at';
-const ITEM_COLUMNS =
-  'order_id, position, product_id, sku, name, unit_price_cents, quantity, line_total_cents';
-
 // ---------------------------------------------------------------- routes
 
-/** @param {string} id */
-async function getProduct(id) {
+async function getProduct(id: string): Promise<Record<string, unknown>> {
   if (!UUID.test(id)) {
     throw new HttpError(400, 'VALIDATION_FAILED');
   }
-  const { rows } = await prepared(`SELECT ${PRODUCT_COLUMNS} FROM products WHERE id = $1`, [id]);
-  if (rows.length === 0) {
+  const [row] = (await prepared(PRODUCT_BY_ID, [id])) as ProductRow[];
+  if (row === undefined) {
     throw new HttpError(404, 'PRODUCT_NOT_FOUND');
   }
-  return toProduct(rows[0]);
+  return toProduct(row);
 }
 
-/** @param {{id: string}} user @param {URLSearchParams} query */
-async function listOrders(user, query) {
+async function listOrders(user: User, query: URLSearchParams): Promise<Record<string, unknown>> {
   const limit = Number(query.get('limit') ?? 20);
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
     throw new HttpError(400, 'VALIDATION_FAILED');
   }
-  const { rows: orders } = await prepared(
-    `SELECT ${ORDER_COLUMNS} FROM orders WHERE user_id = $1
-     ORDER BY created_at DESC, id DESC LIMIT $2`,
-    [user.id, limit + 1],
-  );
+  const orders = (await prepared(ORDERS_PAGE, [user.id, limit + 1])) as OrderRow[];
   const hasMore = orders.length > limit;
   const page = hasMore ? orders.slice(0, limit) : orders;
-  /** @type {Map<string, any[]>} */
-  const itemsByOrder = new Map(page.map((o) => [o.id, []]));
+  const itemsByOrder = new Map<string, ItemRow[]>(page.map((o) => [o.id, []]));
   if (page.length > 0) {
-    const { rows: items } = await prepared(
-      `SELECT ${ITEM_COLUMNS} FROM order_items WHERE order_id = ANY($1::uuid[]) ORDER BY position`,
-      [page.map((o) => o.id)],
-    );
+    const items = (await prepared(ORDER_ITEMS_OF, [page.map((o) => o.id)])) as ItemRow[];
     for (const item of items) {
-      itemsByOrder.get(item.order_id)?.push(item);
+      itemsByOrder.get(item.order_id ?? '')?.push(item);
     }
   }
   const last = page[page.length - 1];
@@ -293,57 +354,59 @@ async function listOrders(user, query) {
   };
 }
 
+interface Line {
+  readonly productId: string;
+  readonly quantity: number;
+}
+
+const isLine = (l: unknown): l is Line =>
+  isRecord(l) &&
+  typeof l.productId === 'string' &&
+  UUID.test(l.productId) &&
+  typeof l.quantity === 'number' &&
+  Number.isInteger(l.quantity) &&
+  l.quantity >= 1 &&
+  l.quantity <= 1000;
+
 /**
  * The service's placement, statement for statement: with an Idempotency-Key, a read of the
  * live key first (a replay returns the stored response); then the products without a lock;
  * then one statement that locks them in id order, checks stock, price and name, and, when
  * they hold, stores the key, takes the stock and inserts the order and its items.
- * @param {any} user @param {any} body @param {string | undefined} key
- * @returns {Promise<{status: number, order: any, replayed: boolean}>}
  */
-async function placeOrder(user, body, key) {
-  const items = body?.items;
+async function placeOrder(
+  user: User,
+  body: unknown,
+  key: string | undefined,
+): Promise<{ status: number; order: unknown; replayed: boolean }> {
+  const items: unknown = isRecord(body) ? body.items : undefined;
   if (
     !Array.isArray(items) ||
     items.length < 1 ||
     items.length > 50 ||
-    !items.every(
-      (l) =>
-        typeof l?.productId === 'string' &&
-        UUID.test(l.productId) &&
-        Number.isInteger(l.quantity) &&
-        l.quantity >= 1 &&
-        l.quantity <= 1000,
-    ) ||
+    !items.every(isLine) ||
     new Set(items.map((l) => l.productId.toLowerCase())).size !== items.length ||
     (key !== undefined && !/^[\x20-\x7e]{1,255}$/.test(key))
   ) {
     throw new HttpError(400, 'VALIDATION_FAILED');
   }
-  /** @type {Map<string, number>} */
-  const wanted = new Map(items.map((l) => [l.productId.toLowerCase(), l.quantity]));
+  const wanted = new Map<string, number>(items.map((l) => [l.productId.toLowerCase(), l.quantity]));
   const requestHash = createHash('sha256')
     .update(JSON.stringify(items.map((l) => [l.productId, l.quantity])))
     .digest('hex');
   for (let attempt = 1; attempt <= 3; attempt += 1) {
     if (key !== undefined) {
-      const { rows: found } = await prepared(
-        `SELECT request_hash, response_status, response_body FROM idempotency_keys
-         WHERE user_id = $1 AND key = $2 AND expires_at > now()`,
-        [user.id, key],
-      );
-      if (found[0] !== undefined) {
-        if (found[0].request_hash !== requestHash) {
+      const [found] = (await prepared(IDEMPOTENCY_KEY_LOOKUP, [user.id, key])) as IdempotencyRow[];
+      if (found !== undefined) {
+        if (found.request_hash !== requestHash) {
           throw new HttpError(422, 'IDEMPOTENCY_KEY_REUSED');
         }
-        return { status: found[0].response_status, order: found[0].response_body, replayed: true };
+        return { status: found.response_status, order: found.response_body, replayed: true };
       }
     }
-    const { rows: products } = await prepared(
-      `SELECT id, sku, name, price_cents, currency, stock FROM products WHERE id = ANY($1::uuid[])`,
-      [[...wanted.keys()]],
-    );
-    if (products.length !== wanted.size) {
+    const products = (await prepared(PLACEMENT_QUOTE, [[...wanted.keys()]])) as ProductRow[];
+    const first = products[0];
+    if (products.length !== wanted.size || first === undefined) {
       throw new HttpError(422, 'UNKNOWN_PRODUCTS');
     }
     if (new Set(products.map((p) => p.currency)).size > 1) {
@@ -357,6 +420,9 @@ async function placeOrder(user, body, key) {
     const byId = new Map(products.map((p) => [p.id, p]));
     const lines = [...wanted].map(([id, qty], position) => {
       const p = byId.get(id);
+      if (p === undefined) {
+        throw new HttpError(422, 'UNKNOWN_PRODUCTS');
+      }
       return {
         itemId: randomUUID(),
         position,
@@ -368,11 +434,11 @@ async function placeOrder(user, body, key) {
       };
     });
     const now = new Date();
-    const orderRow = {
+    const orderRow: OrderRow = {
       id: randomUUID(),
       user_id: user.id,
       status: 'pending',
-      currency: products[0].currency,
+      currency: first.currency,
       total_cents: lines.reduce((sum, l) => sum + l.price * l.qty, 0),
       version: 1,
       created_at: now,
@@ -389,7 +455,7 @@ async function placeOrder(user, body, key) {
         line_total_cents: l.price * l.qty,
       })),
     );
-    const params = [
+    const params: unknown[] = [
       lines.map((l) => l.id),
       lines.map((l) => l.qty),
       lines.map((l) => l.price),
@@ -404,50 +470,13 @@ async function placeOrder(user, body, key) {
       lines.map((l) => l.position),
       lines.map((l) => l.sku),
     ];
-    const gate =
-      key === undefined
-        ? 'gate AS (SELECT 1 WHERE (SELECT ok FROM checked))'
-        : `gate AS (
-            INSERT INTO idempotency_keys (user_id, key, request_hash, response_status, response_body, expires_at)
-            SELECT $7::uuid, $14::varchar, $15::char(64), 201, $16::jsonb, now() + interval '24 hours'
-            WHERE (SELECT ok FROM checked)
-            ON CONFLICT (user_id, key) DO UPDATE
-              SET request_hash = EXCLUDED.request_hash, response_status = EXCLUDED.response_status,
-                  response_body = EXCLUDED.response_body, created_at = now(), expires_at = EXCLUDED.expires_at
-              WHERE idempotency_keys.expires_at <= now()
-            RETURNING 1)`;
     if (key !== undefined) {
       params.push(key, requestHash, JSON.stringify(order));
     }
-    const { rows } = await prepared(
-      `WITH lines AS (
-         SELECT * FROM unnest($1::uuid[], $2::integer[], $3::integer[], $4::varchar[])
-           AS l(product_id, quantity, price_cents, name)
-       ), locked AS (
-         SELECT p.id, p.stock, p.price_cents, p.name FROM products p
-         WHERE p.id IN (SELECT product_id FROM lines) ORDER BY p.id FOR UPDATE
-       ), checked AS (
-         SELECT count(*) = $5::integer AS ok FROM locked k JOIN lines l ON l.product_id = k.id
-         WHERE k.stock >= l.quantity AND k.price_cents = l.price_cents AND k.name = l.name
-       ), ${gate}, taken AS (
-         UPDATE products p SET stock = p.stock - l.quantity, updated_at = now() FROM lines l
-         WHERE p.id = l.product_id AND EXISTS (SELECT 1 FROM gate) RETURNING p.id
-       ), o AS (
-         INSERT INTO orders (id, user_id, status, currency, total_cents, version, created_at, updated_at)
-         SELECT $6::uuid, $7::uuid, 'pending', $8::char(3), $9::bigint, 1, $10::timestamptz, $10::timestamptz
-         WHERE EXISTS (SELECT 1 FROM gate)
-       ), i AS (
-         INSERT INTO order_items
-           (id, order_id, position, product_id, sku, name, unit_price_cents, quantity, line_total_cents)
-         SELECT l.id, $6::uuid, l.position, l.product_id, l.sku, l.name, l.price, l.qty, l.price::bigint * l.qty
-         FROM unnest($11::uuid[], $12::smallint[], $1::uuid[], $13::varchar[], $4::varchar[], $3::integer[], $2::integer[])
-           AS l(id, position, product_id, sku, name, price, qty)
-         WHERE EXISTS (SELECT 1 FROM gate)
-       )
-       SELECT (SELECT ok FROM checked) AS stock_ok, EXISTS (SELECT 1 FROM gate) AS placed`,
-      params,
-    );
-    if (rows[0]?.placed === true) {
+    const [outcome] = (await prepared(placementStatement(key !== undefined), params)) as Array<{
+      placed: boolean;
+    }>;
+    if (outcome?.placed === true) {
       return { status: 201, order, replayed: false };
     }
   }
@@ -456,32 +485,26 @@ async function placeOrder(user, body, key) {
 
 let dummyHash = '';
 
-/** @param {any} body */
-async function login(body) {
-  const email = typeof body?.email === 'string' ? body.email.trim().toLowerCase() : '';
-  const password = typeof body?.password === 'string' ? body.password : '';
+async function login(body: unknown): Promise<Record<string, unknown>> {
+  const given = isRecord(body) ? body : {};
+  const email = typeof given.email === 'string' ? given.email.trim().toLowerCase() : '';
+  const password = typeof given.password === 'string' ? given.password : '';
   if (email === '' || password.length < 8 || password.length > 128) {
     throw new HttpError(400, 'VALIDATION_FAILED');
   }
-  const { rows } = await pool.query('SELECT id, role, password_hash FROM users WHERE email = $1', [
-    email,
-  ]);
+  const { rows } = await pool.query<UserRow>(USER_BY_EMAIL, [email]);
   const user = rows[0];
   const ok = await argon2.verify(user?.password_hash ?? dummyHash, password).catch(() => false);
   if (user === undefined || !ok) {
     throw new HttpError(401, 'INVALID_CREDENTIALS');
   }
   const refreshToken = randomBytes(32).toString('base64url');
-  await pool.query(
-    `INSERT INTO refresh_tokens (token_hash, user_id, family_id, expires_at)
-     VALUES ($1, $2, $3, $4)`,
-    [
-      createHash('sha256').update(refreshToken).digest('hex'),
-      user.id,
-      randomUUID(),
-      new Date(Date.now() + REFRESH_TTL * 1000),
-    ],
-  );
+  await pool.query(INSERT_REFRESH_TOKEN, [
+    createHash('sha256').update(refreshToken).digest('hex'),
+    user.id,
+    randomUUID(),
+    new Date(Date.now() + REFRESH_TTL * 1000),
+  ]);
   return {
     accessToken: signAccessToken(user.id, user.role),
     refreshToken,
@@ -494,8 +517,7 @@ async function login(body) {
 
 const PRODUCT_PATH = /^\/api\/v1\/products\/([^/]+)$/;
 
-/** @param {http.IncomingMessage} req @param {http.ServerResponse} res */
-async function route(req, res) {
+async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
@@ -504,19 +526,18 @@ async function route(req, res) {
   if (method === 'GET') {
     const m = PRODUCT_PATH.exec(path);
     if (m !== null) {
-      return send(res, 200, await getProduct(/** @type {string} */ (m[1])));
+      send(res, 200, await getProduct(m[1] ?? ''));
+      return;
     }
     if (path === '/api/v1/orders') {
       const user = await authenticate(req);
-      return send(
-        res,
-        200,
-        await listOrders(user, new URLSearchParams(q === -1 ? '' : url.slice(q + 1))),
-      );
+      send(res, 200, await listOrders(user, new URLSearchParams(q === -1 ? '' : url.slice(q + 1))));
+      return;
     }
     if (path === '/ready' || path === '/health') {
       await pool.query('SELECT 1');
-      return send(res, 200, { status: 'ok' });
+      send(res, 200, { status: 'ok' });
+      return;
     }
   } else if (method === 'POST') {
     if (path === '/api/v1/orders') {
@@ -527,21 +548,24 @@ async function route(req, res) {
         await readJson(req),
         typeof key === 'string' ? key : undefined,
       );
-      res.setHeader('location', `/api/v1/orders/${placed.order.id}`);
+      const id = isRecord(placed.order) ? placed.order.id : undefined;
+      res.setHeader('location', `/api/v1/orders/${typeof id === 'string' ? id : ''}`);
       if (placed.replayed) {
         res.setHeader('idempotent-replayed', 'true');
       }
-      return send(res, placed.status, placed.order);
+      send(res, placed.status, placed.order);
+      return;
     }
     if (path === '/api/v1/auth/login') {
-      return send(res, 200, await login(await readJson(req)));
+      send(res, 200, await login(await readJson(req)));
+      return;
     }
   }
   throw new HttpError(404, 'NOT_FOUND');
 }
 
 const server = http.createServer((req, res) => {
-  route(req, res).catch((/** @type {any} */ error) => {
+  route(req, res).catch((error: unknown) => {
     if (res.headersSent) {
       res.destroy();
       return;
@@ -549,14 +573,14 @@ const server = http.createServer((req, res) => {
     if (error instanceof HttpError) {
       send(res, error.status, { status: error.status, code: error.code });
     } else {
-      process.stderr.write(`baseline: ${error?.stack ?? String(error)}\n`);
+      process.stderr.write(`baseline: ${errorStack(error)}\n`);
       send(res, 500, { status: 500, code: 'INTERNAL' });
     }
   });
 });
 server.keepAliveTimeout = 5_000;
 
-async function main() {
+async function main(): Promise<void> {
   dummyHash = await argon2.hash('dummy password for timing equalisation', {
     type: argon2.argon2id,
     memoryCost: 19_456,
@@ -569,17 +593,20 @@ async function main() {
   });
 }
 
-/** @param {string} signal */
-function stop(signal) {
+function stop(signal: NodeJS.Signals): void {
   server.close();
   server.closeAllConnections();
   void pool.end().finally(() => process.exit(signal === 'SIGTERM' ? 0 : 1));
   setTimeout(() => process.exit(1), 3_000).unref();
 }
-process.on('SIGTERM', () => stop('SIGTERM'));
-process.on('SIGINT', () => stop('SIGINT'));
+process.on('SIGTERM', () => {
+  stop('SIGTERM');
+});
+process.on('SIGINT', () => {
+  stop('SIGINT');
+});
 
-main().catch((error) => {
-  process.stderr.write(`baseline failed to start: ${error?.stack ?? String(error)}\n`);
+main().catch((error: unknown) => {
+  process.stderr.write(`baseline failed to start: ${errorStack(error)}\n`);
   process.exit(1);
 });

@@ -1,7 +1,7 @@
-// @ts-check
 /**
  * What the three servers of `npm run bench:platforms` share, so they do the same database
- * work: the pg Pool (20 connections, like the service's default) and the one query.
+ * work: the pg Pool (20 connections, like the service's default) and the one query, on the
+ * table that bench/platforms/run.ts creates (its own, not the service's schema).
  * Env: DATABASE_URL.
  */
 import pg from 'pg';
@@ -14,8 +14,7 @@ export const PRODUCT_BY_ID =
 /** Nest's ParseUUIDPipe pattern for version 'all', so the bare server rejects the same ids. */
 export const UUID = /^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/i;
 
-/** @returns {pg.Pool} */
-export function createPool() {
+export function createPool(): pg.Pool {
   const pool = new pg.Pool({
     connectionString: process.env.DATABASE_URL,
     max: 20,
@@ -29,11 +28,11 @@ export function createPool() {
   return pool;
 }
 
-/**
- * @param {pg.Pool} pool @param {string} id a UUID
- * @returns {Promise<Record<string, unknown> | undefined>}
- */
-export async function findProduct(pool, id) {
-  const { rows } = await pool.query(PRODUCT_BY_ID, [id]);
+/** The row of the product `id` (a UUID), undefined when there is none. */
+export async function findProduct(
+  pool: pg.Pool,
+  id: string,
+): Promise<Record<string, unknown> | undefined> {
+  const { rows } = await pool.query<Record<string, unknown>>(PRODUCT_BY_ID, [id]);
   return rows[0];
 }
