@@ -27,12 +27,16 @@ module.exports = {
     {
       name: 'the-app-uses-module-entries',
       comment:
-        'Outside the modules (app.module.ts, the CLI), a module is reached through its index.ts, or its *.module.ts where the Nest generator declares it.',
+        'Outside the modules (app.module.ts, the CLI), a module is reached through its index.ts, its *.module.ts where the Nest generator declares it, or its *.config.ts where src/config.ts lists the config sections.',
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/modules/' },
       to: {
         path: '^src/modules/',
-        pathNot: ['^src/modules/[^/]+/index\\.ts$', '^src/modules/[^/]+/[^/]+\\.module\\.ts$'],
+        pathNot: [
+          '^src/modules/[^/]+/index\\.ts$',
+          '^src/modules/[^/]+/[^/]+\\.module\\.ts$',
+          '^src/modules/[^/]+/[^/]+\\.config\\.ts$',
+        ],
       },
     },
     {

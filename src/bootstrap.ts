@@ -5,7 +5,6 @@ import { SwaggerModule } from '@nestjs/swagger';
 import type { DestinationStream } from 'pino';
 
 import {
-  type AppConfig,
   LifecycleService,
   MetricsService,
   PinoNestLogger,
@@ -17,19 +16,20 @@ import {
   createOpenApiDocument,
   createRootLogger,
   jsonBodyParsers,
-  loadConfig,
   readEnvironment,
   securityHeaders,
   weakEtag,
+  type LoadedConfig,
   type RawEnvironment,
 } from '@app/core';
 
 import { AppModule } from './app.module';
+import { loadAppConfig } from './config';
 import { MIGRATIONS } from './database/migrations';
 
 export interface CreateAppOptions {
   /** Already validated configuration (main.ts); otherwise read from the environment. */
-  readonly config?: AppConfig;
+  readonly config?: LoadedConfig;
   /** Variables that override the environment (tests). */
   readonly env?: RawEnvironment;
   /** Log destination instead of stdout (tests). */
@@ -48,7 +48,7 @@ const OPERATIONAL_ROUTES = ['health', 'ready', 'metrics'];
  * carries the id and security headers.
  */
 export async function createApp(options: CreateAppOptions = {}): Promise<NestExpressApplication> {
-  const config = options.config ?? loadConfig(readEnvironment(options.env));
+  const config = options.config ?? loadAppConfig(readEnvironment(options.env));
   const rootLogger = createRootLogger(config, options.logDestination);
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.forRoot({ config, migrations: MIGRATIONS, rootLogger }, options.extraImports),

@@ -14,12 +14,12 @@ import {
   ROOT_LOGGER,
   createRootLogger,
   installProcessHandlers,
-  loadConfig,
   runPrimary,
-  type AppConfig,
+  type LoadedConfig,
 } from '@app/core';
 
 import { createApp } from './bootstrap';
+import { loadAppConfig } from './config';
 
 /** Longer than PostgreSQL's connect retries (DB_CONNECT_RETRIES × 3 s) plus migrations. */
 const STARTUP_TIMEOUT_MS = 5 * 60 * 1000;
@@ -36,9 +36,9 @@ function exitAfterFlush(code: number): void {
   });
 }
 
-function readConfigOrExit(): AppConfig {
+function readConfigOrExit(): LoadedConfig {
   try {
-    return loadConfig();
+    return loadAppConfig();
   } catch (error: unknown) {
     if (error instanceof ConfigValidationError) {
       process.stderr.write(`${error.message}\n`);

@@ -7,13 +7,13 @@ import {
   ConfigValidationError,
   PinoNestLogger,
   createRootLogger,
-  loadConfig,
   readEnvironment,
 } from '@app/core';
 
 import { AppModule } from '../app.module';
+import { loadAppConfig } from '../config';
 import { MIGRATIONS } from '../database/migrations';
-import { UsersService, normaliseEmail } from '../modules/users';
+import { PASSWORD, UsersService, normaliseEmail } from '../modules/users';
 
 const USAGE = `usage: npm run admin:create -- --email admin@example.com [--name "Ada Admin"]
 The password comes from ADMIN_PASSWORD or, with --password-stdin, from standard input.`;
@@ -48,12 +48,12 @@ async function main(): Promise<void> {
   }
   const env = readEnvironment();
   const password = values['password-stdin'] ? await readStdin() : env.ADMIN_PASSWORD;
-  if (password === undefined || password.length < 8 || password.length > 128) {
-    fail(`The password must be 8 to 128 characters.\n${USAGE}`);
+  if (password === undefined || password.length < PASSWORD.min || password.length > PASSWORD.max) {
+    fail(`The password must be ${PASSWORD.min} to ${PASSWORD.max} characters.\n${USAGE}`);
   }
   let config;
   try {
-    config = loadConfig({ LOG_LEVEL: 'warn', ...env, LOG_FORMAT: 'json' });
+    config = loadAppConfig({ LOG_LEVEL: 'warn', ...env, LOG_FORMAT: 'json' });
   } catch (error: unknown) {
     fail(error instanceof ConfigValidationError ? error.message : String(error));
   }

@@ -4,9 +4,10 @@ import request, { type Response } from 'supertest';
 import { DataSource } from 'typeorm';
 import type TestAgent from 'supertest/lib/agent';
 
-import { loadConfig, type RawEnvironment } from '@app/core';
+import type { RawEnvironment } from '@app/core';
 
 import { createApp } from '../../src/bootstrap';
+import { loadAppConfig } from '../../src/config';
 import { LogCapture } from './log-capture';
 import { OpenApiContract } from './openapi-contract';
 
@@ -70,7 +71,7 @@ export async function createTestApp(
   options: TestAppOptions = {},
 ): Promise<TestApp> {
   const logs = new LogCapture();
-  const config = loadConfig({ ...BASE_ENV, ...env });
+  const config = loadAppConfig({ ...BASE_ENV, ...env });
   const app = await createApp({ config, logDestination: logs, extraImports });
   const server = app.getHttpServer();
   let contract: OpenApiContract | undefined;

@@ -1,11 +1,11 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ThrottlerModule, type ThrottlerStorage } from '@nestjs/throttler';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 import { AppConfig } from './config/app-config';
+import type { LoadedConfig } from './config/load-config';
 import { DatabaseModule } from './database/database.module';
 import type { SchemaSources } from './database/data-source.factory';
 import { SqlRunner } from './database/sql-runner';
@@ -29,7 +29,8 @@ import { MemoryThrottlerStorage } from './security/memory-throttler.storage';
 import { ResilientThrottlerStorage } from './security/resilient-throttler.storage';
 
 export interface CoreModuleOptions {
-  readonly config: AppConfig;
+  /** The platform's config and every module section (`loadConfig()`). */
+  readonly config: LoadedConfig;
   readonly migrations: SchemaSources['migrations'];
   /** The process's root pino logger (createApp builds it before Nest starts). */
   readonly rootLogger: Logger;
@@ -55,16 +56,14 @@ function throttlerStorage(redis: Redis | null, breaker: RedisBreaker | null): Th
 export class CoreModule {
   static forRoot(options: CoreModuleOptions): DynamicModule {
     const { config } = options;
-    const configProvider = { provide: AppConfig, useValue: config };
+    const configProviders = [
+      { provide: AppConfig, useValue: config },
+      ...config.sections.providers(),
+    ];
     const rootLogger = { provide: ROOT_LOGGER, useValue: options.rootLogger };
     return {
       module: CoreModule,
       imports: [
-        ConfigModule.forRoot({
-          isGlobal: true,
-          ignoreEnvFile: true,
-          load: [() => ({ app: config })],
-        }),
         RedisModule,
         DatabaseModule.forRoot(config, options.migrations),
         ThrottlerModule.forRootAsync({
@@ -80,7 +79,7 @@ export class CoreModule {
         ...(config.faultInjection ? [FaultsModule] : []),
       ],
       providers: [
-        configProvider,
+        ...configProviders,
         rootLogger,
         Housekeeping,
         LifecycleService,
@@ -96,7 +95,7 @@ export class CoreModule {
       ],
       controllers: [MetricsController],
       exports: [
-        configProvider,
+        ...configProviders,
         rootLogger,
         Housekeeping,
         LifecycleService,

@@ -1,5 +1,7 @@
 export * from './config/app-config';
+export * from './config/config-section';
 export * from './config/config-validation.error';
+export * from './config/config-variable';
 export * from './config/load-config';
 export * from './core.module';
 export * from './database/data-source.factory';

@@ -4,9 +4,10 @@ import { Logger, Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
-import { AppConfig, Authenticator } from '@app/core';
+import { Authenticator } from '@app/core';
 
 import { UsersModule } from '../users';
+import { AuthConfig } from './auth.config';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { JwtAuthenticator } from './jwt.authenticator';
@@ -15,9 +16,9 @@ import { RefreshTokenEntity } from './refresh-token.entity';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { TokenService } from './token.service';
 
-function jwtSecret(config: AppConfig): string {
-  if (config.auth.jwtSecret !== null) {
-    return config.auth.jwtSecret;
+function jwtSecret(config: AuthConfig): string {
+  if (config.jwtSecret !== null) {
+    return config.jwtSecret;
   }
   // Only reachable outside production (the config refuses production without a secret).
   new Logger('AuthModule').warn({
@@ -32,8 +33,8 @@ function jwtSecret(config: AppConfig): string {
     UsersModule,
     TypeOrmModule.forFeature([RefreshTokenEntity]),
     JwtModule.registerAsync({
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({
+      inject: [AuthConfig],
+      useFactory: (config: AuthConfig) => ({
         // A KeyObject, not a string: jsonwebtoken otherwise tries (and fails) to parse the
         // string as a PEM key on every sign and verify, ~1 ms per request (docs/PERFORMANCE.md).
         secret: createSecretKey(Buffer.from(jwtSecret(config), 'utf8')),

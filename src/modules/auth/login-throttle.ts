@@ -3,9 +3,10 @@ import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectThrottlerStorage, ThrottlerStorage } from '@nestjs/throttler';
 
-import { AppConfig, RateLimitedError } from '@app/core';
+import { RateLimitedError } from '@app/core';
 
 import { normaliseEmail } from '../users';
+import { AuthConfig } from './auth.config';
 
 /**
  * Brute-force limit on login: LOGIN_RATE_LIMIT_MAX attempts per window per client
@@ -18,11 +19,11 @@ import { normaliseEmail } from '../users';
 export class LoginThrottle {
   constructor(
     @InjectThrottlerStorage() private readonly storage: ThrottlerStorage,
-    private readonly config: AppConfig,
+    private readonly config: AuthConfig,
   ) {}
 
   async consume(clientAddress: string, email: string): Promise<void> {
-    const { max, ttlMs } = this.config.auth.loginRateLimit;
+    const { max, ttlMs } = this.config.loginRateLimit;
     const emailKey = createHash('sha256').update(normaliseEmail(email)).digest('hex');
     const [byAddress, byEmail] = await Promise.all([
       this.storage.increment(`login:ip:${clientAddress}`, ttlMs, max, ttlMs, 'login'),

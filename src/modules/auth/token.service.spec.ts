@@ -1,21 +1,19 @@
 import { JwtService } from '@nestjs/jwt';
 import { sign } from 'jsonwebtoken';
 
-import type { AppConfig } from '@app/core';
-
+import { loadAppConfig } from '../../config';
+import { AuthConfig } from './auth.config';
 import { TokenExpiredError, TokenInvalidError } from './auth.errors';
 import { TokenService } from './token.service';
 
 const SECRET = 'unit-test-secret-unit-test-secret-123456';
 const USER_ID = '0190c4b2-7d3e-7a1b-8c2d-3e4f5a6b7c8d';
-const config = {
-  auth: {
-    jwtIssuer: 'issuer',
-    jwtAudience: 'audience',
-    accessTokenTtlSeconds: 900,
-    refreshTokenTtlSeconds: 3600,
-  },
-} as unknown as AppConfig;
+const config = loadAppConfig({
+  JWT_ISSUER: 'issuer',
+  JWT_AUDIENCE: 'audience',
+  JWT_ACCESS_TTL: '900',
+  REFRESH_TOKEN_TTL: '3600',
+}).sections.get(AuthConfig);
 
 describe('TokenService', () => {
   const service = new TokenService(new JwtService({ secret: SECRET }), config);

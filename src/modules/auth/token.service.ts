@@ -3,8 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 
-import { AppConfig } from '@app/core';
-
+import { AuthConfig } from './auth.config';
 import { TokenExpiredError, TokenInvalidError } from './auth.errors';
 
 export interface AccessClaims {
@@ -38,15 +37,15 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export class TokenService {
   constructor(
     private readonly jwt: JwtService,
-    private readonly config: AppConfig,
+    private readonly config: AuthConfig,
   ) {}
 
   get accessTokenTtlSeconds(): number {
-    return this.config.auth.accessTokenTtlSeconds;
+    return this.config.accessTokenTtlSeconds;
   }
 
   signAccessToken(subject: AccessSubject): Promise<string> {
-    const { jwtIssuer, jwtAudience, accessTokenTtlSeconds } = this.config.auth;
+    const { jwtIssuer, jwtAudience, accessTokenTtlSeconds } = this.config;
     return this.jwt.signAsync(
       { role: subject.role, ver: subject.tokenVersion },
       {
@@ -60,7 +59,7 @@ export class TokenService {
   }
 
   async verifyAccessToken(token: string): Promise<AccessClaims> {
-    const { jwtIssuer, jwtAudience } = this.config.auth;
+    const { jwtIssuer, jwtAudience } = this.config;
     let claims: Record<string, unknown>;
     try {
       claims = await this.jwt.verifyAsync<Record<string, unknown>>(token, {
@@ -95,7 +94,7 @@ export class TokenService {
     return {
       token,
       hash: this.hashRefreshToken(token),
-      expiresAt: new Date(Date.now() + this.config.auth.refreshTokenTtlSeconds * 1000),
+      expiresAt: new Date(Date.now() + this.config.refreshTokenTtlSeconds * 1000),
     };
   }
 

@@ -1,8 +1,13 @@
 import argon2 from 'argon2';
 
-import { loadConfig } from '@app/core';
+import type { RawEnvironment } from '@app/core';
 
+import { loadAppConfig } from '../../config';
 import { ConcurrencyLimit, PasswordHasher } from './password-hasher';
+import { UsersConfig } from './users.config';
+
+const usersConfig = (env: RawEnvironment): UsersConfig =>
+  loadAppConfig(env).sections.get(UsersConfig);
 
 /** Counts the argon2 calls in progress (real argon2 underneath) and records the peak. */
 function trackArgon2(): { peak: () => number; restore: () => void } {
@@ -34,7 +39,7 @@ function trackArgon2(): { peak: () => number; restore: () => void } {
 
 describe('PasswordHasher', () => {
   it('runs at most PASSWORD_HASH_CONCURRENCY hashes and verifications at once; the rest queue and all complete', async () => {
-    const hasher = new PasswordHasher(loadConfig({ PASSWORD_HASH_CONCURRENCY: '2' }));
+    const hasher = new PasswordHasher(usersConfig({ PASSWORD_HASH_CONCURRENCY: '2' }));
     const stored = await hasher.hash('correct-horse-battery');
     const tracked = trackArgon2();
     try {
@@ -55,7 +60,7 @@ describe('PasswordHasher', () => {
   }, 60_000);
 
   it('verifies unknown emails against a well-formed hash of the configured cost (full effort, no match)', async () => {
-    const hasher = new PasswordHasher(loadConfig({ PASSWORD_HASH_CONCURRENCY: '1' }));
+    const hasher = new PasswordHasher(usersConfig({ PASSWORD_HASH_CONCURRENCY: '1' }));
     const verify = jest.spyOn(argon2, 'verify');
     try {
       await expect(hasher.verifyDummy('anything')).resolves.toBe(false);
@@ -71,7 +76,7 @@ describe('PasswordHasher', () => {
   });
 
   it('a malformed hash is a mismatch, and frees its slot for the next verification', async () => {
-    const hasher = new PasswordHasher(loadConfig({ PASSWORD_HASH_CONCURRENCY: '1' }));
+    const hasher = new PasswordHasher(usersConfig({ PASSWORD_HASH_CONCURRENCY: '1' }));
     const stored = await hasher.hash('correct-horse-battery');
     await expect(hasher.verify('not-a-hash', 'x')).resolves.toBe(false);
     await expect(hasher.verify(stored, 'correct-horse-battery')).resolves.toBe(true);

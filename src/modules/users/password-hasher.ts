@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import argon2 from 'argon2';
 
-import { AppConfig } from '@app/core';
+import { UsersConfig } from './users.config';
 
 /** At most `limit` tasks run at once; the others wait their turn in arrival order. */
 export class ConcurrencyLimit {
@@ -51,8 +51,8 @@ export class PasswordHasher {
    */
   private readonly dummyHash: string;
 
-  constructor(config: AppConfig) {
-    const { memoryKib, timeCost, parallelism, concurrency } = config.auth.argon2;
+  constructor(config: UsersConfig) {
+    const { memoryKib, timeCost, parallelism, concurrency } = config.argon2;
     this.options = { type: argon2.argon2id, memoryCost: memoryKib, timeCost, parallelism };
     this.limit = new ConcurrencyLimit(concurrency);
     const b64 = (bytes: number): string => randomBytes(bytes).toString('base64').replace(/=+$/, '');

@@ -3,6 +3,7 @@ import type { AppConfig, TransactionRunner } from '@app/core';
 import type { PasswordHasher } from './password-hasher';
 import type { UserEntity } from './user.entity';
 import { UserRole } from './user-role';
+import type { UsersConfig } from './users.config';
 import type { UsersRepository } from './users.repository';
 import { UsersService } from './users.service';
 
@@ -33,6 +34,7 @@ describe('UsersService principal cache', () => {
       {} as PasswordHasher,
       {} as TransactionRunner,
       config,
+      {} as UsersConfig,
     );
 
     const slow = service.findPrincipal(ID);

@@ -16,6 +16,7 @@ import type { UpdateMeDto } from './dto/update-me.dto';
 import { normaliseEmail } from './dto/user-fields';
 import { toUserResponse, type UserResponse } from './dto/user.response';
 import { PasswordHasher } from './password-hasher';
+import { UsersConfig } from './users.config';
 import type { UserEntity } from './user.entity';
 import { UserRole, isAdmin } from './user-role';
 import {
@@ -63,12 +64,13 @@ export class UsersService implements OnApplicationBootstrap {
     private readonly hasher: PasswordHasher,
     private readonly transactions: TransactionRunner,
     private readonly config: AppConfig,
+    private readonly usersConfig: UsersConfig,
   ) {
     this.principals = new LRUCache({ max: config.cache.max, ttl: config.cache.ttlMs });
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const admin = this.config.auth.bootstrapAdmin;
+    const admin = this.usersConfig.bootstrapAdmin;
     if (admin !== null) {
       const outcome = await this.createFirstAdmin(admin.email, 'Administrator', admin.password);
       this.logger.log({ msg: 'Bootstrap admin', outcome });

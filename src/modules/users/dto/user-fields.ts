@@ -11,7 +11,8 @@ export const normaliseEmail = (email: string): string => email.trim().toLowerCas
 
 const EMAIL_MAX = 255;
 const NAME = { min: 1, max: 100 } as const;
-const PASSWORD = { min: 8, max: 128 } as const;
+/** A password's length bounds: the DTOs, the bootstrap admin (users.config.ts) and the CLI. */
+export const PASSWORD = { min: 8, max: 128 } as const;
 
 export const IsUserEmail = (): PropertyDecorator =>
   applyDecorators(

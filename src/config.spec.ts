@@ -1,11 +1,15 @@
 import { availableParallelism } from 'node:os';
 
-import { ConfigValidationError } from './config-validation.error';
-import { loadConfig } from './load-config';
+import { ConfigValidationError } from '@app/core';
 
-describe('loadConfig', () => {
+import { loadAppConfig } from './config';
+import { AuthConfig } from './modules/auth/auth.config';
+import { OrdersConfig } from './modules/orders/orders.config';
+import { UsersConfig } from './modules/users/users.config';
+
+describe('loadAppConfig', () => {
   it('starts on embedded PGlite with documented defaults when nothing is set', () => {
-    const config = loadConfig({});
+    const config = loadAppConfig({});
     expect(config.nodeEnv).toBe('development');
     expect(config.http.port).toBe(3000);
     expect(config.database.target.kind).toBe('pglite');
@@ -19,7 +23,7 @@ describe('loadConfig', () => {
   });
 
   it('uses PostgreSQL with a URL, and does not migrate on start unless asked', () => {
-    const config = loadConfig({
+    const config = loadAppConfig({
       DATABASE_URL: 'postgres://u@db:5432/app',
       NODE_ENV: 'production',
       JWT_SECRET: 's'.repeat(32),
@@ -32,14 +36,14 @@ describe('loadConfig', () => {
   });
 
   it('reads pglite://memory as an in-memory database', () => {
-    expect(loadConfig({ DATABASE_URL: 'pglite://memory' }).database.target).toEqual({
+    expect(loadAppConfig({ DATABASE_URL: 'pglite://memory' }).database.target).toEqual({
       kind: 'pglite',
       dataDir: null,
     });
   });
 
   it('parses numbers, booleans, lists and trust-proxy forms', () => {
-    const config = loadConfig({
+    const config = loadAppConfig({
       PORT: '8080',
       DB_MIGRATE_ON_START: 'false',
       CORS_ORIGINS: 'https://a.example.com, http://localhost:5173',
@@ -59,13 +63,13 @@ describe('loadConfig', () => {
   });
 
   it('treats an empty variable as unset', () => {
-    expect(loadConfig({ PORT: '', DATABASE_URL: '' }).http.port).toBe(3000);
+    expect(loadAppConfig({ PORT: '', DATABASE_URL: '' }).http.port).toBe(3000);
   });
 
   it('names every bad variable in one error', () => {
     let caught: unknown;
     try {
-      loadConfig({
+      loadAppConfig({
         PORT: 'abc',
         DB_POOL_MAX: '0',
         CORS_ORIGINS: '*',
@@ -91,57 +95,116 @@ describe('loadConfig', () => {
 
   it('refuses a ready delay that does not fit in the shutdown deadline', () => {
     expect(() =>
-      loadConfig({ SHUTDOWN_READY_DELAY_MS: '5000', SHUTDOWN_TIMEOUT_MS: '3000' }),
+      loadAppConfig({ SHUTDOWN_READY_DELAY_MS: '5000', SHUTDOWN_TIMEOUT_MS: '3000' }),
     ).toThrow(/SHUTDOWN_READY_DELAY_MS=5000: must be less than SHUTDOWN_TIMEOUT_MS/);
   });
 
   it('refuses fault injection in production', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production', FAULT_INJECTION: 'true' })).toThrow(
+    expect(() => loadAppConfig({ NODE_ENV: 'production', FAULT_INJECTION: 'true' })).toThrow(
       /FAULT_INJECTION=true: refused when NODE_ENV=production/,
     );
   });
 });
 
-describe('loadConfig: auth settings', () => {
+describe("loadAppConfig: the modules' sections", () => {
   it('refuses production without a JWT secret, and a short secret anywhere', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
+    expect(() => loadAppConfig({ NODE_ENV: 'production' })).toThrow(
       /JWT_SECRET: required in production/,
     );
-    expect(() => loadConfig({ JWT_SECRET: 'short' })).toThrow(
+    expect(() => loadAppConfig({ JWT_SECRET: 'short' })).toThrow(
       /JWT_SECRET must be at least 32 characters/,
     );
   });
 
   it('refuses argon2 parameters below the OWASP minimum', () => {
-    expect(() => loadConfig({ ARGON2_MEMORY_KIB: '4096' })).toThrow(
+    expect(() => loadAppConfig({ ARGON2_MEMORY_KIB: '4096' })).toThrow(
       /ARGON2_MEMORY_KIB must be at least 19456/,
     );
-    expect(() => loadConfig({ ARGON2_TIME_COST: '1' })).toThrow(/ARGON2_TIME_COST/);
+    expect(() => loadAppConfig({ ARGON2_TIME_COST: '1' })).toThrow(/ARGON2_TIME_COST/);
   });
 
   it('needs both bootstrap admin variables or neither, and normalises the email', () => {
-    expect(() => loadConfig({ BOOTSTRAP_ADMIN_EMAIL: 'a@example.com' })).toThrow(
+    expect(() => loadAppConfig({ BOOTSTRAP_ADMIN_EMAIL: 'a@example.com' })).toThrow(
       /set both or neither/,
     );
     expect(
-      loadConfig({
+      loadAppConfig({
         BOOTSTRAP_ADMIN_EMAIL: ' A@Example.com ',
         BOOTSTRAP_ADMIN_PASSWORD: 'long enough',
-      }).auth.bootstrapAdmin,
+      }).sections.get(UsersConfig).bootstrapAdmin,
     ).toEqual({ email: 'a@example.com', password: 'long enough' });
   });
 
   it('defaults to 15-minute access tokens, 7-day refresh tokens and 5 logins per 15 minutes', () => {
-    const { auth, cache } = loadConfig({});
+    const { sections, cache } = loadAppConfig({});
+    const auth = sections.get(AuthConfig);
     expect(auth.accessTokenTtlSeconds).toBe(900);
     expect(auth.refreshTokenTtlSeconds).toBe(604_800);
     expect(auth.loginRateLimit).toEqual({ max: 5, ttlMs: 900_000 });
-    expect(auth.argon2).toEqual({
+    expect(sections.get(UsersConfig).argon2).toEqual({
       memoryKib: 19_456,
       timeCost: 2,
       parallelism: 1,
       concurrency: Math.max(1, availableParallelism() - 1),
     });
     expect(cache).toEqual({ max: 10_000, ttlMs: 30_000 });
+  });
+
+  it("checks the bootstrap password against the users module's password bounds, without echoing it", () => {
+    const attempt = (): unknown =>
+      loadAppConfig({
+        BOOTSTRAP_ADMIN_EMAIL: 'a@example.com',
+        BOOTSTRAP_ADMIN_PASSWORD: 'hunter2',
+      });
+    expect(attempt).toThrow(/BOOTSTRAP_ADMIN_PASSWORD must be 8 to 128 characters/);
+    expect(attempt).not.toThrow(/hunter2/);
+    expect(() =>
+      loadAppConfig({
+        BOOTSTRAP_ADMIN_EMAIL: 'a@example.com',
+        BOOTSTRAP_ADMIN_PASSWORD: 'x'.repeat(129),
+      }),
+    ).toThrow(/BOOTSTRAP_ADMIN_PASSWORD must be 8 to 128 characters/);
+  });
+
+  it('keeps Idempotency-Key records 24 h by default, and never less', () => {
+    expect(loadAppConfig({}).sections.get(OrdersConfig)).toEqual({ idempotencyTtlMs: 86_400_000 });
+    expect(() => loadAppConfig({ IDEMPOTENCY_TTL_MS: '3600000' })).toThrow(
+      /IDEMPOTENCY_TTL_MS=3600000: IDEMPOTENCY_TTL_MS must be at least 86400000 \(24 hours\)/,
+    );
+  });
+
+  it('names every bad variable of every section in one error', () => {
+    let caught: unknown;
+    try {
+      loadAppConfig({
+        PORT: 'abc',
+        JWT_ACCESS_TTL: '1',
+        ARGON2_TIME_COST: '1',
+        IDEMPOTENCY_TTL_MS: '1000',
+        NODE_ENV: 'production',
+      });
+    } catch (error: unknown) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigValidationError);
+    expect((caught as ConfigValidationError).problems).toEqual([
+      'PORT="abc": PORT must be an integer number',
+      'JWT_ACCESS_TTL=1: JWT_ACCESS_TTL must not be less than 30',
+      'ARGON2_TIME_COST=1: ARGON2_TIME_COST must not be less than 2',
+      'IDEMPOTENCY_TTL_MS=1000: IDEMPOTENCY_TTL_MS must be at least 86400000 (24 hours)',
+    ]);
+  });
+
+  it('derives the cursor key from JWT_SECRET when CURSOR_SECRET is unset, so instances agree', () => {
+    const jwt = { JWT_SECRET: 'j'.repeat(32) };
+    const derived = loadAppConfig(jwt).pagination.cursorSecret;
+    expect(loadAppConfig(jwt).pagination.cursorSecret).toBe(derived);
+    expect(derived).not.toBe(jwt.JWT_SECRET);
+    expect(loadAppConfig({ ...jwt, CURSOR_SECRET: 'c'.repeat(32) }).pagination.cursorSecret).toBe(
+      'c'.repeat(32),
+    );
+    expect(loadAppConfig({}).pagination.cursorSecret).not.toBe(
+      loadAppConfig({}).pagination.cursorSecret,
+    );
   });
 });
