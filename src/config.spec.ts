@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 
-import { ConfigValidationError } from '@app/core';
+import { ConfigValidationError, renderEnvExample, withConfigTable } from '@app/core';
 
-import { loadAppConfig } from './config';
+import { CONFIG_SECTIONS, loadAppConfig } from './config';
 import { AuthConfig } from './modules/auth/auth.config';
 import { OrdersConfig } from './modules/orders/orders.config';
 import { UsersConfig } from './modules/users/users.config';
@@ -206,5 +208,27 @@ describe("loadAppConfig: the modules' sections", () => {
     expect(loadAppConfig({}).pagination.cursorSecret).not.toBe(
       loadAppConfig({}).pagination.cursorSecret,
     );
+  });
+});
+
+/** The generated files that differ from what the declarations generate. */
+function staleConfigDocs(): string[] {
+  const root = join(__dirname, '..');
+  const read = (file: string): string => readFileSync(join(root, file), 'utf8');
+  const readme = read('README.md');
+  return [
+    ...(withConfigTable(readme, CONFIG_SECTIONS) === readme ? [] : ['README.md']),
+    ...(renderEnvExample(CONFIG_SECTIONS) === read('.env.example') ? [] : ['.env.example']),
+  ];
+}
+
+describe('README.md and .env.example', () => {
+  it('document every variable as the config sections declare it', () => {
+    const stale = staleConfigDocs();
+    expect(
+      stale.length === 0
+        ? 'up to date'
+        : `${stale.join(' and ')}: out of date with the config declarations; run \`npm run config:docs\` (edit the declarations, not the generated text)`,
+    ).toBe('up to date');
   });
 });

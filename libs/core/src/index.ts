@@ -1,4 +1,5 @@
 export * from './config/app-config';
+export * from './config/config-docs';
 export * from './config/config-section';
 export * from './config/config-validation.error';
 export * from './config/config-variable';
