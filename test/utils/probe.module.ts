@@ -13,7 +13,7 @@ import {
 } from 'class-validator';
 import { DataSource } from 'typeorm';
 
-import { ConflictError, IdParam, Public } from '@app/core';
+import { ConflictError, IdParam, Public, defineErrorCodes } from '@app/core';
 
 class ProbeItemDto {
   @IsInt()
@@ -34,8 +34,10 @@ class ProbeBodyDto {
   readonly items!: ProbeItemDto[];
 }
 
+const ProbeErrorCode = defineErrorCodes({ PROBE_CONFLICT: { status: 409 } });
+
 class ProbeConflictError extends ConflictError {
-  readonly code = 'PROBE_CONFLICT';
+  readonly code = ProbeErrorCode.PROBE_CONFLICT;
   constructor() {
     super('Probe is in a conflicting state', { meta: { internalId: 'secret-internal-id' } });
   }
@@ -64,7 +66,7 @@ class ProbeController {
   }
 
   @Get('items/:id')
-  item(@IdParam() id: string): { id: string } {
+  item(@IdParam('The item.') id: string): { id: string } {
     return { id };
   }
 

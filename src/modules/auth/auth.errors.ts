@@ -1,14 +1,18 @@
-import { UnauthorizedError } from '@app/core';
+import { UnauthorizedError, defineErrorCodes } from '@app/core';
 
-export const AuthErrorCode = {
-  AUTH_INVALID_CREDENTIALS: 'AUTH_INVALID_CREDENTIALS',
-  AUTH_TOKEN_MISSING: 'AUTH_TOKEN_MISSING',
-  AUTH_TOKEN_INVALID: 'AUTH_TOKEN_INVALID',
-  AUTH_TOKEN_EXPIRED: 'AUTH_TOKEN_EXPIRED',
-  AUTH_TOKEN_REVOKED: 'AUTH_TOKEN_REVOKED',
-  AUTH_REFRESH_TOKEN_INVALID: 'AUTH_REFRESH_TOKEN_INVALID',
-  AUTH_REFRESH_TOKEN_REUSED: 'AUTH_REFRESH_TOKEN_REUSED',
-} as const;
+/**
+ * The module's codes and their statuses. The four token codes are this module's answers, as
+ * core's `Authenticator`, to a refused bearer token: every route that needs one documents them.
+ */
+export const AuthErrorCode = defineErrorCodes({
+  AUTH_INVALID_CREDENTIALS: { status: 401 },
+  AUTH_TOKEN_MISSING: { status: 401, authentication: true },
+  AUTH_TOKEN_INVALID: { status: 401, authentication: true },
+  AUTH_TOKEN_EXPIRED: { status: 401, authentication: true },
+  AUTH_TOKEN_REVOKED: { status: 401, authentication: true },
+  AUTH_REFRESH_TOKEN_INVALID: { status: 401 },
+  AUTH_REFRESH_TOKEN_REUSED: { status: 401 },
+});
 
 /** Same body for unknown email and wrong password. */
 export class InvalidCredentialsError extends UnauthorizedError {

@@ -1,13 +1,13 @@
-import { ConflictError, NotFoundError, UnprocessableError } from '@app/core';
+import { ConflictError, NotFoundError, UnprocessableError, defineErrorCodes } from '@app/core';
 
-export const CatalogErrorCode = {
-  PRODUCT_NOT_FOUND: 'PRODUCT_NOT_FOUND',
-  PRODUCT_SKU_TAKEN: 'PRODUCT_SKU_TAKEN',
+export const CatalogErrorCode = defineErrorCodes({
+  PRODUCT_NOT_FOUND: { status: 404 },
+  PRODUCT_SKU_TAKEN: { status: 409 },
   // Reservation failures: raised here, seen by clients placing orders.
-  ORDER_UNKNOWN_PRODUCT: 'ORDER_UNKNOWN_PRODUCT',
-  ORDER_INSUFFICIENT_STOCK: 'ORDER_INSUFFICIENT_STOCK',
-  ORDER_CURRENCY_MISMATCH: 'ORDER_CURRENCY_MISMATCH',
-} as const;
+  ORDER_UNKNOWN_PRODUCT: { status: 422 },
+  ORDER_INSUFFICIENT_STOCK: { status: 409 },
+  ORDER_CURRENCY_MISMATCH: { status: 422 },
+});
 
 export class ProductNotFoundError extends NotFoundError {
   readonly code = CatalogErrorCode.PRODUCT_NOT_FOUND;

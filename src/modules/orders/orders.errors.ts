@@ -4,17 +4,18 @@ import {
   NotFoundError,
   PreconditionFailedError,
   UnprocessableError,
+  defineErrorCodes,
 } from '@app/core';
 
 import type { OrderStatus } from './order-status';
 
-export const OrdersErrorCode = {
-  ORDER_NOT_FOUND: 'ORDER_NOT_FOUND',
-  ORDER_ILLEGAL_TRANSITION: 'ORDER_ILLEGAL_TRANSITION',
-  ORDER_VERSION_MISMATCH: 'ORDER_VERSION_MISMATCH',
-  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
-  ORDER_FILTER_FORBIDDEN: 'ORDER_FILTER_FORBIDDEN',
-} as const;
+export const OrdersErrorCode = defineErrorCodes({
+  ORDER_NOT_FOUND: { status: 404 },
+  ORDER_ILLEGAL_TRANSITION: { status: 409 },
+  ORDER_VERSION_MISMATCH: { status: 412 },
+  IDEMPOTENCY_KEY_REUSED: { status: 422 },
+  ORDER_FILTER_FORBIDDEN: { status: 403 },
+});
 
 export class OrderNotFoundError extends NotFoundError {
   readonly code = OrdersErrorCode.ORDER_NOT_FOUND;

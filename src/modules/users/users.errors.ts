@@ -1,11 +1,11 @@
-import { ConflictError, NotFoundError, UnauthorizedError } from '@app/core';
+import { ConflictError, NotFoundError, UnauthorizedError, defineErrorCodes } from '@app/core';
 
-export const UsersErrorCode = {
-  USER_NOT_FOUND: 'USER_NOT_FOUND',
-  USER_EMAIL_TAKEN: 'USER_EMAIL_TAKEN',
-  USER_CURRENT_PASSWORD_INVALID: 'USER_CURRENT_PASSWORD_INVALID',
-  USER_LAST_ADMIN: 'USER_LAST_ADMIN',
-} as const;
+export const UsersErrorCode = defineErrorCodes({
+  USER_NOT_FOUND: { status: 404 },
+  USER_EMAIL_TAKEN: { status: 409 },
+  USER_CURRENT_PASSWORD_INVALID: { status: 401 },
+  USER_LAST_ADMIN: { status: 409 },
+});
 
 export class UserNotFoundError extends NotFoundError {
   readonly code = UsersErrorCode.USER_NOT_FOUND;

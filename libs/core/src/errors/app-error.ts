@@ -1,4 +1,5 @@
 import { CoreErrorCode } from './core-error-codes';
+import { statusesOf, type ErrorCode } from './error-codes';
 
 /** One failing field of a validation error; nested fields use dotted paths (`items.0.quantity`). */
 export interface FieldError {
@@ -16,10 +17,11 @@ export interface AppErrorOptions {
 /**
  * The root of every error the service throws on purpose. The global filter turns it
  * into an RFC 9457 problem response; `detail` is client-safe, `meta` and `cause` are not.
+ * `code` comes from a `defineErrorCodes()` table, and the status is the one the table
+ * declares for it; each category below accepts only codes of its own status.
  */
 export abstract class AppError extends Error {
-  abstract readonly status: number;
-  abstract readonly code: string;
+  abstract readonly code: ErrorCode;
   readonly meta: Readonly<Record<string, unknown>> | undefined;
 
   protected constructor(
@@ -29,6 +31,11 @@ export abstract class AppError extends Error {
     super(detail, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.meta = options.meta;
+  }
+
+  /** The HTTP status: the one the code's table declares. */
+  get status(): number {
+    return statusesOf(this.code)[0] ?? 500;
   }
 
   /** Extra response headers (`Retry-After`...). */
@@ -44,10 +51,10 @@ export abstract class AppError extends Error {
 
 /** Operational error categories; module errors extend one of these. */
 export abstract class ValidationError extends AppError {
-  readonly status = 400;
+  abstract override readonly code: ErrorCode<400>;
 }
 export abstract class UnauthorizedError extends AppError {
-  readonly status = 401;
+  abstract override readonly code: ErrorCode<401>;
 
   /** RFC 6750: a 401 tells the client which scheme to use. */
   override get headers(): Readonly<Record<string, string>> {
@@ -55,25 +62,25 @@ export abstract class UnauthorizedError extends AppError {
   }
 }
 export abstract class ForbiddenError extends AppError {
-  readonly status = 403;
+  abstract override readonly code: ErrorCode<403>;
 }
 export abstract class NotFoundError extends AppError {
-  readonly status = 404;
+  abstract override readonly code: ErrorCode<404>;
 }
 export abstract class ConflictError extends AppError {
-  readonly status = 409;
+  abstract override readonly code: ErrorCode<409>;
 }
 export abstract class PreconditionFailedError extends AppError {
-  readonly status = 412;
+  abstract override readonly code: ErrorCode<412>;
 }
 export abstract class PayloadTooLargeError extends AppError {
-  readonly status = 413;
+  abstract override readonly code: ErrorCode<413>;
 }
 export abstract class UnsupportedMediaTypeError extends AppError {
-  readonly status = 415;
+  abstract override readonly code: ErrorCode<415>;
 }
 export abstract class UnprocessableError extends AppError {
-  readonly status = 422;
+  abstract override readonly code: ErrorCode<422>;
 }
 
 abstract class RetryableError extends AppError {
@@ -91,10 +98,10 @@ abstract class RetryableError extends AppError {
 }
 
 export abstract class TooManyRequestsError extends RetryableError {
-  readonly status = 429;
+  abstract override readonly code: ErrorCode<429>;
 }
 export abstract class DependencyUnavailableError extends RetryableError {
-  readonly status = 503;
+  abstract override readonly code: ErrorCode<503>;
 }
 
 // ---- Platform errors (codes in CoreErrorCode) ----

@@ -21,22 +21,27 @@ import {
   UnsupportedCharsetError,
 } from './app-error';
 import { CoreErrorCode } from './core-error-codes';
+import type { ErrorCode } from './error-codes';
 import { PROBLEM_CONTENT_TYPE, buildProblem, reasonPhrase } from './problem-details';
 
 /** A status-only error for HttpExceptions that no AppError describes. */
 class HttpStatusError extends AppError {
-  readonly code: string;
+  readonly code: ErrorCode;
   constructor(
-    readonly status: number,
+    private readonly httpStatus: number,
     options: { cause?: unknown } = {},
   ) {
-    super(reasonPhrase(status), options);
-    this.code = status >= 500 ? CoreErrorCode.INTERNAL : CoreErrorCode.HTTP_ERROR;
+    super(reasonPhrase(httpStatus), options);
+    this.code = httpStatus >= 500 ? CoreErrorCode.INTERNAL : CoreErrorCode.HTTP_ERROR;
+  }
+
+  /** The framework's status, whatever it is: `HTTP_ERROR` stands for any of them. */
+  override get status(): number {
+    return this.httpStatus;
   }
 }
 
 class InternalServerError extends AppError {
-  readonly status = 500;
   readonly code = CoreErrorCode.INTERNAL;
   constructor(cause: unknown) {
     super('Internal server error', { cause });
