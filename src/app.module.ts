@@ -1,7 +1,8 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 
-import { CoreModule, type CoreModuleOptions } from '@app/core';
+import { ApiDocumentInfo, CoreModule, type CoreModuleOptions } from '@app/core';
 
+import { API_DOCUMENT_INFO } from './api-document';
 import { AuthModule } from './modules/auth';
 import { CatalogModule } from './modules/catalog';
 import { OrdersModule } from './modules/orders';
@@ -13,6 +14,8 @@ import { UsersModule } from './modules/users';
  */
 @Module({
   imports: [UsersModule, AuthModule, CatalogModule, OrdersModule],
+  // What the OpenAPI document says about the service (src/api-document.ts).
+  providers: [{ provide: ApiDocumentInfo, useValue: API_DOCUMENT_INFO }],
 })
 export class AppModule {
   static forRoot(

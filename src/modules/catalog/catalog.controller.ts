@@ -1,31 +1,8 @@
-import {
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  HttpStatus,
-  Patch,
-  Post,
-  Query,
-  Res,
-} from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Query, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 
-import {
-  ApiAuthenticated,
-  ApiIdParam,
-  ApiPageOkResponse,
-  ApiProblems,
-  IdParam,
-  PARAMETER_PROBLEMS,
-  Public,
-  ROLE_PROBLEMS,
-  Roles,
-  responseHeaders,
-  type Page,
-  locationOf,
-} from '@app/core';
+import { IdParam, Route, locationOf, type Page } from '@app/core';
 
 import { UserRole } from '../users';
 import { CatalogErrorCode } from './catalog.errors';
@@ -40,46 +17,45 @@ import { UpdateProductDto } from './dto/update-product.dto';
 export class CatalogController {
   constructor(private readonly catalog: CatalogService) {}
 
-  @ApiOperation({
+  @Route.Get({
     operationId: 'listProducts',
     summary: 'List products',
     description: 'Public. Newest first; `q` filters on name or SKU.',
+    public: true,
+    response: {
+      page: ProductResponse,
+      schema: 'ProductPage',
+      description: 'A page of products, newest first.',
+    },
   })
-  @ApiPageOkResponse(ProductResponse, 'ProductPage', 'A page of products, newest first.')
-  @ApiProblems(PARAMETER_PROBLEMS)
-  @Public()
-  @Get()
   list(@Query() query: ListProductsQuery): Promise<Page<ProductResponse>> {
     return this.catalog.list(query);
   }
 
-  @ApiOperation({ operationId: 'getProduct', summary: 'Get a product', description: 'Public.' })
-  @ApiIdParam('The product.')
-  @ApiOkResponse({ type: ProductResponse, description: 'The product.' })
-  @ApiProblems(PARAMETER_PROBLEMS, { 404: [CatalogErrorCode.PRODUCT_NOT_FOUND] })
-  @Public()
-  @Get(':id')
-  get(@IdParam() id: string): Promise<ProductResponse> {
+  @Route.Get(':id', {
+    operationId: 'getProduct',
+    summary: 'Get a product',
+    description: 'Public.',
+    public: true,
+    response: { type: ProductResponse, description: 'The product.' },
+    errors: [CatalogErrorCode.PRODUCT_NOT_FOUND],
+  })
+  get(@IdParam('The product.') id: string): Promise<ProductResponse> {
     return this.catalog.get(id);
   }
 
-  @ApiOperation({
+  @Route.Post({
     operationId: 'createProduct',
     summary: 'Create a product',
     description: 'Admins only.',
+    roles: [UserRole.ADMIN],
+    response: {
+      type: ProductResponse,
+      description: 'The new product; `Location` is its path.',
+      headers: ['Location'],
+    },
+    errors: [CatalogErrorCode.PRODUCT_SKU_TAKEN],
   })
-  @ApiCreatedResponse({
-    type: ProductResponse,
-    description: 'The new product; `Location` is its path.',
-    headers: responseHeaders('Location'),
-  })
-  @ApiProblems(ROLE_PROBLEMS, {
-    409: [CatalogErrorCode.PRODUCT_SKU_TAKEN],
-  })
-  @ApiAuthenticated()
-  @Roles(UserRole.ADMIN)
-  @Post()
-  @HttpCode(HttpStatus.CREATED)
   async create(
     @Body() dto: CreateProductDto,
     @Res({ passthrough: true }) res: Response,
@@ -89,22 +65,20 @@ export class CatalogController {
     return product;
   }
 
-  @ApiOperation({
+  @Route.Patch(':id', {
     operationId: 'updateProduct',
     summary: 'Update a product',
     description:
       'Admins only. Sets the given fields; `stock` is the new level, not a delta. An empty ' +
       'body is a 400.',
+    roles: [UserRole.ADMIN],
+    response: { type: ProductResponse, description: 'The updated product.' },
+    errors: [CatalogErrorCode.PRODUCT_NOT_FOUND],
   })
-  @ApiIdParam('The product.')
-  @ApiOkResponse({ type: ProductResponse, description: 'The updated product.' })
-  @ApiProblems(ROLE_PROBLEMS, {
-    404: [CatalogErrorCode.PRODUCT_NOT_FOUND],
-  })
-  @ApiAuthenticated()
-  @Roles(UserRole.ADMIN)
-  @Patch(':id')
-  update(@IdParam() id: string, @Body() dto: UpdateProductDto): Promise<ProductResponse> {
+  update(
+    @IdParam('The product.') id: string,
+    @Body() dto: UpdateProductDto,
+  ): Promise<ProductResponse> {
     return this.catalog.update(id, dto);
   }
 }

@@ -1,36 +1,20 @@
 import {
   Body,
   Controller,
-  Get,
-  HttpCode,
-  HttpStatus,
-  Patch,
-  Post,
   Query,
   Res,
   createParamDecorator,
   type ExecutionContext,
 } from '@nestjs/common';
-import {
-  ApiCreatedResponse,
-  ApiHeader,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiHeader, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 
 import {
-  ApiAuthenticated,
-  ApiIdParam,
-  ApiPageOkResponse,
-  ApiProblems,
   CurrentUser,
   IdParam,
-  PARAMETER_PROBLEMS,
-  ROLE_PROBLEMS,
-  Roles,
-  responseHeaders,
+  Route,
+  documentedParam,
+  formatDuration,
   type AuthenticatedUser,
   type Page,
   locationOf,
@@ -40,9 +24,10 @@ import { CatalogErrorCode } from '../catalog';
 import { UserRole } from '../users';
 import { ChangeStatusDto, ORDER_STATUS_MACHINE } from './dto/change-status.dto';
 import { ListOrdersQuery } from './dto/list-orders.query';
-import { OrderResponse } from './dto/order.response';
+import { ORDER_ETAG, OrderResponse, orderEtag as etag } from './dto/order.response';
 import { PlaceOrderDto } from './dto/place-order.dto';
-import { IdempotencyKey } from './idempotency-key.decorator';
+import { IDEMPOTENT_REPLAYED, IdempotencyKey } from './idempotency-key.decorator';
+import { OrdersConfig } from './orders.config';
 import { OrdersErrorCode } from './orders.errors';
 import { ChangeOrderStatus } from './change-order-status';
 import { OrderQueries } from './order-queries';
@@ -57,26 +42,25 @@ function parseIfMatch(header: string | undefined): number | undefined {
   return match?.[1] === undefined ? -1 : Number(match[1]);
 }
 
-/** The version a change is conditional on (`If-Match`), or undefined without the header. */
-const IfMatchVersion = createParamDecorator(
+const readIfMatch = createParamDecorator(
   (_data: unknown, ctx: ExecutionContext): number | undefined =>
     parseIfMatch(ctx.switchToHttp().getRequest<Request>().headers['if-match']),
 );
 
-/** Documents `If-Match` for every route that takes `@IfMatchVersion()`. */
-const ApiIfMatch = (): MethodDecorator =>
-  ApiHeader({
-    name: 'If-Match',
-    required: false,
-    description:
-      'The `ETag` the change is based on: `"3"`, `W/"3"` or `3`. Any other value never matches (412).',
-    schema: { type: 'string', maxLength: 16, pattern: '^(W/)?"?[0-9]{1,9}"?$' },
-  });
-
-const etag = (order: OrderResponse): string => `"${String(order.version)}"`;
+/** The version a change is conditional on (`If-Match`), or undefined without the header. */
+const IfMatchVersion = (): ParameterDecorator =>
+  documentedParam(
+    readIfMatch(),
+    ApiHeader({
+      name: 'If-Match',
+      required: false,
+      description:
+        'The `ETag` the change is based on: `"3"`, `W/"3"` or `3`. Any other value never matches (412).',
+      schema: { type: 'string', maxLength: 16, pattern: '^(W/)?"?[0-9]{1,9}"?$' },
+    }),
+  );
 
 @ApiTags('Orders')
-@ApiAuthenticated()
 @Controller('orders')
 export class OrdersController {
   constructor(
@@ -85,38 +69,30 @@ export class OrdersController {
     private readonly orders: OrderQueries,
   ) {}
 
-  @ApiOperation({
+  @Route.Post({
     operationId: 'placeOrder',
     summary: 'Place an order',
-    description:
+    description: ({ config }) =>
       'Reserves stock for every line or for none and copies the current prices. Send an ' +
       '`Idempotency-Key` to retry safely: the same key with the same body returns the first ' +
       'response (same order, same status, `Idempotent-Replayed: true`) and creates nothing; ' +
       'with a different body it is a 422; while the first request is still running, a 409. ' +
-      'Keys are scoped to the caller, remembered for at least 24 hours, and only for ' +
+      'Keys are scoped to the caller, remembered for at least ' +
+      `${formatDuration(config(OrdersConfig).idempotencyTtlMs)}, and only for ` +
       'successful placements (a failed request can be retried with the same key).',
-  })
-  @ApiHeader({
-    name: 'Idempotency-Key',
-    required: false,
-    description: '1 to 255 printable ASCII characters (400 naming `Idempotency-Key` otherwise).',
-    schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x20-\\x7e]{1,255}$' },
-  })
-  @ApiCreatedResponse({
-    type: OrderResponse,
-    description: 'The order, `pending`; or, for a replayed `Idempotency-Key`, the first response.',
-    headers: responseHeaders('Location', 'ETag', 'Idempotent-Replayed'),
-  })
-  @ApiProblems({
-    409: [CatalogErrorCode.ORDER_INSUFFICIENT_STOCK],
-    422: [
+    response: {
+      type: OrderResponse,
+      description:
+        'The order, `pending`; or, for a replayed `Idempotency-Key`, the first response.',
+      headers: ['Location', ORDER_ETAG, IDEMPOTENT_REPLAYED],
+    },
+    errors: [
+      CatalogErrorCode.ORDER_INSUFFICIENT_STOCK,
       CatalogErrorCode.ORDER_UNKNOWN_PRODUCT,
       CatalogErrorCode.ORDER_CURRENCY_MISMATCH,
       OrdersErrorCode.IDEMPOTENCY_KEY_REUSED,
     ],
   })
-  @Post()
-  @HttpCode(HttpStatus.CREATED)
   async place(
     @CurrentUser() user: AuthenticatedUser,
     @Body() dto: PlaceOrderDto,
@@ -131,14 +107,17 @@ export class OrdersController {
     return result.order;
   }
 
-  @ApiOperation({
+  @Route.Get({
     operationId: 'listOrders',
     summary: 'List orders',
     description: "The caller's own orders; admins see everyone's and may filter by `userId`.",
+    response: {
+      page: OrderResponse,
+      schema: 'OrderPage',
+      description: 'A page of orders, newest first.',
+    },
+    errors: [OrdersErrorCode.ORDER_FILTER_FORBIDDEN],
   })
-  @ApiPageOkResponse(OrderResponse, 'OrderPage', 'A page of orders, newest first.')
-  @ApiProblems(PARAMETER_PROBLEMS, { 403: [OrdersErrorCode.ORDER_FILTER_FORBIDDEN] })
-  @Get()
   list(
     @CurrentUser() user: AuthenticatedUser,
     @Query() query: ListOrdersQuery,
@@ -146,21 +125,19 @@ export class OrdersController {
     return this.orders.list(user, query);
   }
 
-  @ApiOperation({
+  @Route.Get(':id', {
     operationId: 'getOrder',
     summary: 'Get an order',
     description: 'The owner or an admin; 404 for anyone else.',
+    response: {
+      type: OrderResponse,
+      description: 'The order; `ETag` is its version.',
+      headers: [ORDER_ETAG],
+    },
+    errors: [OrdersErrorCode.ORDER_NOT_FOUND],
   })
-  @ApiIdParam('The order.')
-  @ApiOkResponse({
-    type: OrderResponse,
-    description: 'The order; `ETag` is its version.',
-    headers: responseHeaders('ETag'),
-  })
-  @ApiProblems(PARAMETER_PROBLEMS, { 404: [OrdersErrorCode.ORDER_NOT_FOUND] })
-  @Get(':id')
   async get(
-    @IdParam() id: string,
+    @IdParam('The order.') id: string,
     @CurrentUser() user: AuthenticatedUser,
     @Res({ passthrough: true }) res: Response,
   ): Promise<OrderResponse> {
@@ -169,7 +146,7 @@ export class OrdersController {
     return order;
   }
 
-  @ApiOperation({
+  @Route.Post(':id/cancel', {
     operationId: 'cancelOrder',
     summary: 'Cancel an order',
     description:
@@ -177,23 +154,16 @@ export class OrdersController {
       'cancelled (409 `ORDER_ILLEGAL_TRANSITION` otherwise); the stock goes back to the catalog. ' +
       'With `If-Match`, the order is cancelled only if it is still at that version (412 ' +
       `\`ORDER_VERSION_MISMATCH\` otherwise, and nothing changes).\n\n${ORDER_STATUS_MACHINE}`,
+    status: 200,
+    response: { type: OrderResponse, description: 'The cancelled order.', headers: [ORDER_ETAG] },
+    errors: [
+      OrdersErrorCode.ORDER_NOT_FOUND,
+      OrdersErrorCode.ORDER_ILLEGAL_TRANSITION,
+      OrdersErrorCode.ORDER_VERSION_MISMATCH,
+    ],
   })
-  @ApiIdParam('The order.')
-  @ApiIfMatch()
-  @ApiOkResponse({
-    type: OrderResponse,
-    description: 'The cancelled order.',
-    headers: responseHeaders('ETag'),
-  })
-  @ApiProblems(PARAMETER_PROBLEMS, {
-    404: [OrdersErrorCode.ORDER_NOT_FOUND],
-    409: [OrdersErrorCode.ORDER_ILLEGAL_TRANSITION],
-    412: [OrdersErrorCode.ORDER_VERSION_MISMATCH],
-  })
-  @Post(':id/cancel')
-  @HttpCode(HttpStatus.OK)
   async cancel(
-    @IdParam() id: string,
+    @IdParam('The order.') id: string,
     @IfMatchVersion() expectedVersion: number | undefined,
     @CurrentUser() user: AuthenticatedUser,
     @Res({ passthrough: true }) res: Response,
@@ -203,7 +173,7 @@ export class OrdersController {
     return order;
   }
 
-  @ApiOperation({
+  @Route.Patch(':id/status', {
     operationId: 'changeOrderStatus',
     summary: "Change an order's status",
     description:
@@ -212,23 +182,20 @@ export class OrdersController {
       '`If-Match`, the change happens only if the order is still at that version (412 ' +
       '`ORDER_VERSION_MISMATCH` otherwise); without it, the transition is still checked ' +
       `atomically against the current status.\n\n${ORDER_STATUS_MACHINE}`,
+    roles: [UserRole.ADMIN],
+    response: {
+      type: OrderResponse,
+      description: 'The order in its new status.',
+      headers: [ORDER_ETAG],
+    },
+    errors: [
+      OrdersErrorCode.ORDER_NOT_FOUND,
+      OrdersErrorCode.ORDER_ILLEGAL_TRANSITION,
+      OrdersErrorCode.ORDER_VERSION_MISMATCH,
+    ],
   })
-  @ApiIdParam('The order.')
-  @ApiIfMatch()
-  @ApiOkResponse({
-    type: OrderResponse,
-    description: 'The order in its new status.',
-    headers: responseHeaders('ETag'),
-  })
-  @ApiProblems(ROLE_PROBLEMS, {
-    404: [OrdersErrorCode.ORDER_NOT_FOUND],
-    409: [OrdersErrorCode.ORDER_ILLEGAL_TRANSITION],
-    412: [OrdersErrorCode.ORDER_VERSION_MISMATCH],
-  })
-  @Roles(UserRole.ADMIN)
-  @Patch(':id/status')
   async changeStatus(
-    @IdParam() id: string,
+    @IdParam('The order.') id: string,
     @Body() dto: ChangeStatusDto,
     @IfMatchVersion() expectedVersion: number | undefined,
     @CurrentUser() user: AuthenticatedUser,

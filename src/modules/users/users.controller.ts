@@ -1,18 +1,11 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Patch, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 
 import {
-  ApiAuthenticated,
-  ApiIdParam,
-  ApiPageOkResponse,
-  ApiProblems,
   CurrentUser,
   IdParam,
-  PARAMETER_PROBLEMS,
   PageQueryDto,
-  Public,
-  ROLE_PROBLEMS,
-  Roles,
+  Route,
   type AuthenticatedUser,
   type Page,
 } from '@app/core';
@@ -30,46 +23,37 @@ import { UsersService } from './users.service';
 export class UsersController {
   constructor(private readonly users: UsersService) {}
 
-  @ApiOperation({
+  @Route.Post({
     operationId: 'registerUser',
     summary: 'Register',
     description: 'Creates a `customer` account. Log in afterwards to get tokens.',
+    public: true,
+    response: { type: UserResponse, description: 'The new account.' },
+    errors: [UsersErrorCode.USER_EMAIL_TAKEN],
   })
-  @ApiCreatedResponse({ type: UserResponse, description: 'The new account.' })
-  @ApiProblems({ 409: [UsersErrorCode.USER_EMAIL_TAKEN] })
-  @Public()
-  @Post()
-  @HttpCode(HttpStatus.CREATED)
   register(@Body() dto: RegisterUserDto): Promise<UserResponse> {
     return this.users.register(dto);
   }
 
-  @ApiOperation({
+  @Route.Get('me', {
     operationId: 'getMe',
     summary: 'Get my account',
     description: 'The account the access token belongs to.',
+    response: { type: UserResponse, description: "The caller's account." },
   })
-  @ApiOkResponse({ type: UserResponse, description: "The caller's account." })
-  @ApiProblems()
-  @ApiAuthenticated()
-  @Get('me')
   me(@CurrentUser() user: AuthenticatedUser): Promise<UserResponse> {
     return this.users.getVisibleTo(user.id, user);
   }
 
-  @ApiOperation({
+  @Route.Patch('me', {
     operationId: 'updateMe',
     summary: 'Update my account',
     description:
       'Changes the name and/or the password. A new password needs `currentPassword` and ' +
       'revokes every refresh token of the account.',
+    response: { type: UserResponse, description: 'The updated account.' },
+    errors: [UsersErrorCode.USER_CURRENT_PASSWORD_INVALID],
   })
-  @ApiOkResponse({ type: UserResponse, description: 'The updated account.' })
-  @ApiProblems({
-    401: [UsersErrorCode.USER_CURRENT_PASSWORD_INVALID],
-  })
-  @ApiAuthenticated()
-  @Patch('me')
   updateMe(
     @CurrentUser() user: AuthenticatedUser,
     @Body() dto: UpdateMeDto,
@@ -77,45 +61,44 @@ export class UsersController {
     return this.users.updateMe(user.id, dto);
   }
 
-  @ApiOperation({ operationId: 'listUsers', summary: 'List users', description: 'Admins only.' })
-  @ApiPageOkResponse(UserResponse, 'UserPage', 'A page of users, newest first.')
-  @ApiProblems(PARAMETER_PROBLEMS, ROLE_PROBLEMS)
-  @ApiAuthenticated()
-  @Roles(UserRole.ADMIN)
-  @Get()
+  @Route.Get({
+    operationId: 'listUsers',
+    summary: 'List users',
+    description: 'Admins only.',
+    roles: [UserRole.ADMIN],
+    response: {
+      page: UserResponse,
+      schema: 'UserPage',
+      description: 'A page of users, newest first.',
+    },
+  })
   list(@Query() query: PageQueryDto): Promise<Page<UserResponse>> {
     return this.users.list(query.limit, query.cursor);
   }
 
-  @ApiOperation({
+  @Route.Get(':id', {
     operationId: 'getUser',
     summary: 'Get a user',
     description: 'Admins see anyone; other users only themselves (404 for anyone else).',
+    response: { type: UserResponse, description: 'The user.' },
+    errors: [UsersErrorCode.USER_NOT_FOUND],
   })
-  @ApiIdParam('The user.')
-  @ApiOkResponse({ type: UserResponse, description: 'The user.' })
-  @ApiProblems(PARAMETER_PROBLEMS, { 404: [UsersErrorCode.USER_NOT_FOUND] })
-  @ApiAuthenticated()
-  @Get(':id')
-  get(@IdParam() id: string, @CurrentUser() user: AuthenticatedUser): Promise<UserResponse> {
+  get(
+    @IdParam('The user.') id: string,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<UserResponse> {
     return this.users.getVisibleTo(id, user);
   }
 
-  @ApiOperation({
+  @Route.Patch(':id/role', {
     operationId: 'changeUserRole',
     summary: "Change a user's role",
     description: 'Admins only. The last admin cannot be demoted (409 `USER_LAST_ADMIN`).',
+    roles: [UserRole.ADMIN],
+    response: { type: UserResponse, description: 'The user with the new role.' },
+    errors: [UsersErrorCode.USER_NOT_FOUND, UsersErrorCode.USER_LAST_ADMIN],
   })
-  @ApiIdParam('The user.')
-  @ApiOkResponse({ type: UserResponse, description: 'The user with the new role.' })
-  @ApiProblems(ROLE_PROBLEMS, {
-    404: [UsersErrorCode.USER_NOT_FOUND],
-    409: [UsersErrorCode.USER_LAST_ADMIN],
-  })
-  @ApiAuthenticated()
-  @Roles(UserRole.ADMIN)
-  @Patch(':id/role')
-  changeRole(@IdParam() id: string, @Body() dto: UpdateRoleDto): Promise<UserResponse> {
+  changeRole(@IdParam('The user.') id: string, @Body() dto: UpdateRoleDto): Promise<UserResponse> {
     return this.users.changeRole(id, dto.role);
   }
 }

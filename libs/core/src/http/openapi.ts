@@ -1,667 +1,85 @@
-import { applyDecorators, type INestApplication, type Type } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiExtraModels,
-  ApiOkResponse,
-  ApiParam,
-  ApiProperty,
-  ApiPropertyOptional,
-  ApiQuery,
-  ApiResponse,
-  ApiSchema,
-  DocumentBuilder,
-  SwaggerModule,
-  getSchemaPath,
-  type OpenAPIObject,
-} from '@nestjs/swagger';
+import type { INestApplication, Type } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { ModulesContainer } from '@nestjs/core';
+import { DECORATORS, DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type {
-  HeaderObject,
   OperationObject,
   ParameterObject,
   PathItemObject,
   ReferenceObject,
   ResponseObject,
   SchemaObject,
-  SecurityRequirementObject,
 } from '@nestjs/swagger';
 
+import { AppConfig } from '../config/app-config';
 import { CoreErrorCode } from '../errors/core-error-codes';
-import { reasonPhrase } from '../errors/problem-details';
+import { registeredErrorCodes, type ProblemStatus } from '../errors/error-codes';
+import { ROLES_KEY } from '../security/auth-context';
+import { IS_PUBLIC_KEY } from '../security/public.decorator';
+import {
+  BEARER_SCHEME,
+  FieldErrorSchema,
+  ProblemDetailsSchema,
+  RATE_LIMIT_HEADERS,
+  REQUEST_ID_PATTERN,
+  formatBytes,
+  formatDuration,
+  headerRef,
+  moduleResponseHeaders,
+  resolveDocText,
+  responseHeaderObjects,
+  responseHeaders,
+  type DocContext,
+  type DocText,
+  type PlatformFigures,
+  type ResponseHeaderName,
+} from './openapi-shared';
+import {
+  PIPELINE_PROBLEMS,
+  mergeProblems,
+  problemCodes,
+  problemResponse,
+  type ProblemSpec,
+} from './problems';
+import { routeDescription } from './route';
 import { requiredAnyOfSchemas } from './validation';
+
+export * from './openapi-shared';
+export { ApiInternalErrorProblem } from './problems';
 
 /**
  * The OpenAPI document: what `/docs-json` serves and `npm run openapi` writes to
- * `openapi.json`. Routes describe themselves with the decorators below; this file holds
- * what they share (problem details, headers, pagination) and the document-level text.
- * The document depends on code only, never on configuration, so it is reproducible.
+ * `openapi.json`. Routes declare themselves with `@Route` (route.ts); the app says what it
+ * is about with an `ApiDocumentInfo` provider. This file holds the mechanism only: what
+ * follows from behaviour (authentication, roles, validation, the body parser, conditional
+ * GETs) is derived here from the routes' behaviour, and the figures the text states come
+ * from the configuration the app runs with (so `openapi.json`, built with the default
+ * configuration, is reproducible, and `/docs-json` states the deployment's own figures).
  */
 
-export const BEARER_SCHEME = 'bearer';
-export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
-
-const UUID_EXAMPLE = '0190c4b2-6c1e-7d2a-9a53-3f0c5e4b8a11';
-const REQUEST_ID_PATTERN = '^[A-Za-z0-9._-]{1,128}$';
-
-// ---- Schemas shared by every route ----
-
-@ApiSchema({
-  name: 'FieldError',
-  description: 'One failing field of a validation error.',
-})
-export class FieldErrorSchema {
-  @ApiProperty({
-    description:
-      'The field: a body path with dots for nesting (`items.0.quantity`), a query or path ' +
-      'parameter (`cursor`, `id`) or a header (`Idempotency-Key`).',
-    example: 'email',
-  })
-  readonly field!: string;
-
-  @ApiProperty({ description: 'What is wrong, for humans.', example: 'email must be an email' })
-  readonly message!: string;
+/** What the app says about itself in the document: provide it in the app's root module. */
+export abstract class ApiDocumentInfo {
+  abstract readonly title: string;
+  abstract readonly version: string;
+  /** Markdown: conventions, authentication, errors, limits. */
+  abstract readonly description: DocText;
+  /** The tags of the app's controllers (`@ApiTags`), in the order the document lists them. */
+  abstract readonly tags: ReadonlyArray<{ readonly name: string; readonly description: string }>;
+  /** The bearer scheme: where a token comes from and what it is. */
+  abstract readonly bearerDescription: DocText;
 }
 
-@ApiSchema({
-  name: 'ProblemDetails',
-  description:
-    'RFC 9457 problem details, the body of every error (`application/problem+json`), with ' +
-    'two extensions: `code` (stable, clients branch on it) and `requestId`.',
-})
-export class ProblemDetailsSchema {
-  @ApiProperty({
-    format: 'uri',
-    maxLength: 2048,
-    description: '`<PROBLEM_TYPE_BASE_URI>/<kebab-case reason phrase>`.',
-    example: 'https://errors.example.com/not-found',
-  })
-  readonly type!: string;
-
-  @ApiProperty({
-    maxLength: 64,
-    description: 'The HTTP reason phrase of `status`.',
-    example: 'Not Found',
-  })
-  readonly title!: string;
-
-  @ApiProperty({ type: 'integer', format: 'int32', minimum: 400, maximum: 599, example: 404 })
-  readonly status!: number;
-
-  @ApiProperty({
-    description:
-      'For humans; never parse it. 5xx responses carry a fixed text and nothing internal: ' +
-      '`Internal server error` (500) or `Service unavailable; retry later` (503).',
-    example: `Order ${UUID_EXAMPLE} not found`,
-  })
-  readonly detail!: string;
-
-  @ApiProperty({
-    format: 'uri-reference',
-    maxLength: 16_384,
-    description: 'The request path, without the query string.',
-    example: `/api/v1/orders/${UUID_EXAMPLE}`,
-  })
-  readonly instance!: string;
-
-  @ApiProperty({
-    maxLength: 64,
-    pattern: '^[A-Z][A-Z0-9_]*$',
-    description: 'Stable SCREAMING_SNAKE error code; each response lists the codes it can carry.',
-    example: 'ORDER_NOT_FOUND',
-  })
-  readonly code!: string;
-
-  @ApiProperty({
-    maxLength: 128,
-    pattern: REQUEST_ID_PATTERN,
-    description: 'The `X-Request-Id` of the request: quote it when reporting a problem.',
-    example: '6f1c2d9e-3b1a-4c55-9a0e-2f7d8c1b4e60',
-  })
-  readonly requestId!: string;
-
-  @ApiPropertyOptional({
-    type: () => FieldErrorSchema,
-    isArray: true,
-    description: 'Only for `VALIDATION_FAILED`: one entry per failing field.',
-  })
-  readonly errors?: FieldErrorSchema[];
-}
-
-@ApiSchema({
-  name: 'HealthIndicator',
-  description: 'The state of one dependency, as reported by Terminus.',
-})
-export class HealthIndicatorSchema {
-  @ApiProperty({ enum: ['up', 'down'], example: 'up' })
-  readonly status!: 'up' | 'down';
-
-  @ApiPropertyOptional({
-    description: 'Why the dependency is down (or `not configured` for Redis).',
-    example: 'shutting down',
-  })
-  readonly message?: string;
-}
-
-@ApiSchema({
-  name: 'HealthIndicators',
-  description: 'Indicators by name; `redis` only when Redis is configured.',
-})
-export class HealthIndicatorsSchema {
-  @ApiPropertyOptional({
-    type: () => HealthIndicatorSchema,
-    description: 'Down while shutting down.',
-  })
-  readonly lifecycle?: HealthIndicatorSchema;
-
-  @ApiPropertyOptional({ type: () => HealthIndicatorSchema })
-  readonly database?: HealthIndicatorSchema;
-
-  @ApiPropertyOptional({ type: () => HealthIndicatorSchema })
-  readonly redis?: HealthIndicatorSchema;
-}
-
-@ApiSchema({
-  name: 'HealthCheckResult',
-  description:
-    "Terminus' body, sent as `application/json` (not a problem document) by `/health` (no " +
-    'indicators) and `/ready`.',
-})
-export class HealthCheckResultSchema {
-  @ApiProperty({ enum: ['ok', 'error', 'shutting_down'], example: 'ok' })
-  readonly status!: string;
-
-  @ApiPropertyOptional({
-    type: () => HealthIndicatorsSchema,
-    description: 'Indicators that are up.',
-  })
-  readonly info?: HealthIndicatorsSchema;
-
-  @ApiPropertyOptional({
-    type: () => HealthIndicatorsSchema,
-    description: 'Indicators that are down.',
-  })
-  readonly error?: HealthIndicatorsSchema;
-
-  @ApiProperty({ type: () => HealthIndicatorsSchema, description: 'Every indicator.' })
-  readonly details!: HealthIndicatorsSchema;
-}
-
-// ---- Headers ----
-
-const headerRef = (name: string): ReferenceObject => ({ $ref: `#/components/headers/${name}` });
-
-const SAFE_INTEGER: SchemaObject = {
-  type: 'integer',
-  format: 'int64',
-  minimum: 0,
-  maximum: Number.MAX_SAFE_INTEGER,
+/** The platform's own controllers (health, readiness, metrics). */
+const OPERATIONS_TAG = {
+  name: 'Operations',
+  description: 'Liveness, readiness and metrics for the platform: unversioned, not rate limited.',
 };
 
-const RESPONSE_HEADERS: Record<string, HeaderObject> = {
-  'X-Request-Id': {
-    description:
-      'On every response: the incoming `X-Request-Id` when it is 1..128 characters of ' +
-      '`[A-Za-z0-9._-]`, otherwise a fresh UUID. Logged with every line of the request and ' +
-      'repeated as `requestId` in problem details.',
-    required: true,
-    schema: { type: 'string', maxLength: 128, pattern: REQUEST_ID_PATTERN },
-  },
-  'Access-Control-Allow-Origin': {
-    description:
-      "CORS: the request's `Origin`, echoed only when it is in the `CORS_ORIGINS` allow-list " +
-      '(never `*`); absent otherwise.',
-    schema: { type: 'string', format: 'uri', maxLength: 2048 },
-  },
-  'X-RateLimit-Limit': {
-    description:
-      'Requests allowed per client address in the current window (`RATE_LIMIT_MAX`, 100 per ' +
-      '15 minutes by default). Sent once the request has reached the rate limiter, so not on ' +
-      'errors raised while reading the body (400 `MALFORMED_JSON`, 413, 415).',
-    schema: { ...SAFE_INTEGER, minimum: 1 },
-  },
-  'X-RateLimit-Remaining': {
-    description: 'Requests left in the current window.',
-    schema: SAFE_INTEGER,
-  },
-  'X-RateLimit-Reset': {
-    description: 'Seconds until the current window ends.',
-    schema: SAFE_INTEGER,
-  },
-  'Retry-After': {
-    description: 'Seconds to wait before retrying.',
-    required: true,
-    schema: { ...SAFE_INTEGER, minimum: 1 },
-  },
-  'WWW-Authenticate': {
-    description:
-      'RFC 6750 challenge: `Bearer realm="api"`, with `error="invalid_token"` for a malformed, ' +
-      'unknown or expired access token.',
-    required: true,
-    schema: { type: 'string', maxLength: 128, pattern: '^Bearer realm="api"' },
-  },
-  Location: {
-    description: 'Path of the resource that was created.',
-    required: true,
-    schema: {
-      type: 'string',
-      format: 'uri-reference',
-      maxLength: 64,
-      example: `/api/v1/orders/${UUID_EXAMPLE}`,
-    },
-  },
-  ETag: {
-    description:
-      'The version of the order as a strong entity tag, e.g. `"3"`; send it back in `If-Match` ' +
-      'to change the order only if nobody else did.',
-    required: true,
-    schema: { type: 'string', maxLength: 12, pattern: '^"[0-9]{1,10}"$', example: '"1"' },
-  },
-  'Body-ETag': {
-    description:
-      'Sent as `ETag` on every 200 of a `GET` without an entity tag of its own: a weak tag of ' +
-      'the body (`W/"<length>-<hash>"`). Send it back in `If-None-Match` to get a 304 without ' +
-      'a body while the response would be the same.',
-    required: true,
-    schema: { type: 'string', maxLength: 64, pattern: '^W/"[0-9a-f]{1,16}-[A-Za-z0-9+/]{27}"$' },
-  },
-  'Idempotent-Replayed': {
-    description:
-      'Present (`true`) when this is the stored response of an earlier request with the same ' +
-      '`Idempotency-Key` and body: nothing new was created.',
-    schema: { type: 'string', enum: ['true'] },
-  },
-};
-
-export type ResponseHeaderName = keyof typeof RESPONSE_HEADERS;
-
-/** Response headers for `@ApiOkResponse({ headers: responseHeaders('ETag') })`. */
-export function responseHeaders(...names: ResponseHeaderName[]): Record<string, ReferenceObject> {
-  return Object.fromEntries(names.map((name) => [name, headerRef(name)]));
-}
-
-const RATE_LIMIT_HEADERS: ResponseHeaderName[] = [
-  'X-RateLimit-Limit',
-  'X-RateLimit-Remaining',
-  'X-RateLimit-Reset',
-];
-
-// ---- Problem responses ----
-
-export type ProblemStatus =
-  400 | 401 | 403 | 404 | 408 | 409 | 412 | 413 | 415 | 422 | 429 | 431 | 500 | 503;
-
-/** Error codes by HTTP status, as a route can answer them. */
-export type ProblemSpec = Partial<Record<ProblemStatus, readonly string[]>>;
-
-/**
- * What every route can answer before it is reached, whatever its method: Node's HTTP parser
- * (bad framing, a request head over 16 KiB, a request not received in time) and the JSON body
- * parsers, which run on every route (GET, POST without a body and the probes included).
- * `createOpenApiDocument()` adds these to every operation; a route declares only its own.
- */
-const PIPELINE_PROBLEMS: ProblemSpec = {
-  400: [CoreErrorCode.MALFORMED_JSON, CoreErrorCode.JSON_TOO_DEEP, CoreErrorCode.HTTP_ERROR],
-  408: [CoreErrorCode.HTTP_ERROR],
-  413: [CoreErrorCode.PAYLOAD_TOO_LARGE, CoreErrorCode.HTTP_ERROR],
-  415: [CoreErrorCode.UNSUPPORTED_MEDIA_TYPE],
-  431: [CoreErrorCode.HTTP_ERROR],
-};
-
-/** Query string or path parameter validation. */
-export const PARAMETER_PROBLEMS: ProblemSpec = { 400: [CoreErrorCode.VALIDATION_FAILED] };
-
-/** `@Roles(...)` routes refuse other roles with this. */
-export const ROLE_PROBLEMS: ProblemSpec = { 403: [CoreErrorCode.FORBIDDEN] };
-
-/** Every business route is rate limited and may fail inside or below it. */
-const BASELINE_PROBLEMS: ProblemSpec = {
-  429: [CoreErrorCode.RATE_LIMITED],
-  500: [CoreErrorCode.INTERNAL],
-  503: [CoreErrorCode.DEPENDENCY_UNAVAILABLE],
-};
-
-const STATUS_HEADERS: Partial<Record<ProblemStatus, ResponseHeaderName[]>> = {
-  401: ['WWW-Authenticate'],
-  429: ['Retry-After'],
-  503: ['Retry-After'],
-};
-
-const STATUS_MEANING: Record<ProblemStatus, string> = {
-  400:
-    'The request is malformed or fails validation (`errors` lists the fields); `HTTP_ERROR` ' +
-    'when the HTTP parser refused it (bad framing or headers; the connection is closed).',
-  401: 'Missing, malformed, expired or revoked credentials.',
-  403: 'Authenticated, but not allowed.',
-  404: 'Not found, or owned by someone else.',
-  408:
-    'The request was not received in time (`HTTP_HEADERS_TIMEOUT_MS` for the head, ' +
-    '`HTTP_REQUEST_TIMEOUT_MS` in all); the connection is closed.',
-  409: 'Conflicts with the current state of the resource.',
-  412: '`If-Match` does not match the current `ETag`.',
-  413:
-    'The body is larger than 100 kB (`HTTP_ERROR`: chunk extensions too large, the ' +
-    'connection is closed).',
-  415: 'The body is not `application/json`.',
-  422: 'Well-formed, but refers to something that does not exist or cannot be combined.',
-  429: 'Rate limit exceeded; retry after `Retry-After` seconds.',
-  431: 'The request line and headers are larger than 16 KiB; the connection is closed.',
-  500: 'Unexpected failure; the body says `Internal server error` and nothing else.',
-  503: 'A dependency (the database) is unavailable, or the service is shutting down.',
-};
-
-function mergeProblems(specs: readonly ProblemSpec[]): Map<ProblemStatus, string[]> {
-  const merged = new Map<ProblemStatus, string[]>();
-  for (const spec of specs) {
-    for (const [key, codes] of Object.entries<readonly string[]>(spec)) {
-      const status = Number(key) as ProblemStatus;
-      const known = merged.get(status) ?? [];
-      merged.set(status, [...known, ...codes.filter((code) => !known.includes(code))]);
-    }
-  }
-  return new Map([...merged.entries()].sort(([a], [b]) => a - b));
-}
-
-const codeList = (codes: readonly string[]): string => codes.map((c) => `\`${c}\``).join(', ');
-
-function problemResponse(status: ProblemStatus, codes: readonly string[]): ResponseObject {
+function platformFigures(config: AppConfig): PlatformFigures {
   return {
-    description: `${reasonPhrase(status)}. ${STATUS_MEANING[status]} Codes: ${codeList(codes)}.`,
-    headers: responseHeaders(...(STATUS_HEADERS[status] ?? [])),
-    content: {
-      [PROBLEM_MEDIA_TYPE]: {
-        schema: {
-          allOf: [
-            { $ref: getSchemaPath(ProblemDetailsSchema) },
-            { type: 'object', properties: { code: { type: 'string', enum: [...codes] } } },
-          ],
-        },
-      },
-    },
+    rateLimit: `${config.rateLimit.max} per ${formatDuration(config.rateLimit.ttlMs)}`,
+    bodyLimit: formatBytes(config.http.bodyLimitBytes),
   };
-}
-
-/**
- * The problem responses of a business route: the statuses and codes given (presets such
- * as `ROLE_PROBLEMS` merged with the route's own), plus 429, 500 and 503 that any
- * rate-limited route can answer. What the body parser and the validation pipe answer is
- * added to every operation by `createOpenApiDocument()`. The 401 of bearer-protected routes is added by
- * `createOpenApiDocument()` from the codes declared with `@ApiBearerFailureCodes()`.
- * Use once per route: a second call would replace responses of the same status.
- */
-export function ApiProblems(...specs: ProblemSpec[]): MethodDecorator & ClassDecorator {
-  const merged = mergeProblems([...specs, BASELINE_PROBLEMS]);
-  return applyDecorators(
-    ApiExtraModels(ProblemDetailsSchema, FieldErrorSchema),
-    ...[...merged.entries()].map(([status, codes]) =>
-      ApiResponse({ status, ...problemResponse(status, codes) }),
-    ),
-  );
-}
-
-/** Operational routes are not rate limited and read no input: only a crash is an error. */
-export const ApiInternalErrorProblem = (): MethodDecorator & ClassDecorator =>
-  applyDecorators(
-    ApiExtraModels(ProblemDetailsSchema, FieldErrorSchema),
-    ApiResponse({ status: 500, ...problemResponse(500, [CoreErrorCode.INTERNAL]) }),
-  );
-
-// ---- Authentication ----
-
-const bearerFailureCodes: string[] = [];
-
-/**
- * Declares the codes a refused bearer token gets. Used once, by the module that implements
- * the `Authenticator` port (core decides *when* to authenticate, that module *how*);
- * `createOpenApiDocument()` lists them on the 401 of every bearer-protected operation.
- */
-export function ApiBearerFailureCodes(...codes: string[]): ClassDecorator {
-  return () => {
-    for (const code of codes) {
-      if (!bearerFailureCodes.includes(code)) {
-        bearerFailureCodes.push(code);
-      }
-    }
-  };
-}
-
-/** A route (or controller) that needs `Authorization: Bearer <access token>`. */
-export const ApiAuthenticated = (): MethodDecorator & ClassDecorator =>
-  ApiBearerAuth(BEARER_SCHEME);
-
-// ---- Parameters and pagination ----
-
-/** The UUID path parameter read by `@IdParam()`. */
-export const ApiIdParam = (description: string, name = 'id'): MethodDecorator =>
-  ApiParam({
-    name,
-    description: `${description} A malformed id is a 400 naming \`${name}\`.`,
-    schema: { type: 'string', format: 'uuid', maxLength: 36, example: UUID_EXAMPLE },
-  });
-
-/** `?limit=&cursor=` of `PageQueryDto`. */
-export const ApiPageQuery = (): MethodDecorator =>
-  applyDecorators(
-    ApiQuery({
-      name: 'limit',
-      required: false,
-      description: 'Page size.',
-      schema: { type: 'integer', format: 'int32', minimum: 1, maximum: 100, default: 20 },
-    }),
-    ApiQuery({
-      name: 'cursor',
-      required: false,
-      description:
-        'Opaque: the `nextCursor` of the previous page. A cursor that was not issued by the ' +
-        'service is a 400 naming `cursor`.',
-      schema: { type: 'string', maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' },
-    }),
-  );
-
-const pageSchemas = new Map<string, Type>();
-
-function pageSchema(model: Type, name: string): Type {
-  const known = pageSchemas.get(name);
-  if (known !== undefined) {
-    return known;
-  }
-  @ApiSchema({
-    name,
-    description: 'One page, newest first. Follow `nextCursor` until it is `null`.',
-  })
-  class PageSchema {
-    @ApiProperty({ type: () => model, isArray: true, maxItems: 100 })
-    readonly data!: unknown[];
-
-    @ApiProperty({
-      type: String,
-      nullable: true,
-      maxLength: 200,
-      pattern: '^[A-Za-z0-9_-]+$',
-      description: 'Pass as `?cursor=` for the next page; `null` on the last page.',
-    })
-    readonly nextCursor!: string | null;
-  }
-  pageSchemas.set(name, PageSchema);
-  return PageSchema;
-}
-
-/** A 200 with `Page<T>`: `{ data: T[], nextCursor }`, documented as schema `name`. */
-export const ApiPageOkResponse = (
-  model: Type,
-  name: string,
-  description: string,
-): MethodDecorator & ClassDecorator =>
-  applyDecorators(ApiPageQuery(), ApiOkResponse({ type: pageSchema(model, name), description }));
-
-// ---- The document ----
-
-const DESCRIPTION = `
-Users, catalog and orders.
-
-## Conventions
-
-- Business routes live under \`/api/v1\`; \`/health\`, \`/ready\` and \`/metrics\` are unversioned.
-- JSON in, JSON out, UTF-8. A request body must be \`application/json\` (415 otherwise), at most
-  100 kB (413) and nested at most \`JSON_MAX_DEPTH\` levels (400 \`JSON_TOO_DEEP\`); a body that
-  is not valid JSON is a 400 \`MALFORMED_JSON\`, never a 500. This holds for every route.
-- Unknown fields in a body, or in the query string of a list route, are rejected (400), never
-  silently dropped; fields the server owns (\`id\`, \`role\`, \`status\`, \`totalCents\`,
-  \`userId\`, \`version\`…) cannot be set through a body that does not list them.
-  Request schemas say so with \`additionalProperties: false\`; a PATCH body must change at
-  least one field.
-- A string that contains U+0000 (NUL), in a body or a query string, is a 400
-  \`VALIDATION_FAILED\` (the pattern \`^[^\\u0000]*$\`). Fields described as trimmed (\`email\`,
-  \`name\`, \`q\`) lose leading and trailing whitespace before their length is checked.
-- Every 200 of a \`GET\` carries an \`ETag\`; send it back in \`If-None-Match\` to get a 304
-  without a body while the response is unchanged.
-- Ids are UUIDs (v4 or v7): a malformed id in a path is a 400, an unknown one a 404.
-- Money is integer minor units (\`priceCents\`, \`totalCents\`) with an ISO 4217 \`currency\`
-  (default \`EUR\`), never floats. Timestamps are ISO 8601 in UTC.
-- Every response carries \`X-Request-Id\` (yours, when it is 1..128 characters of
-  \`[A-Za-z0-9._-]\`).
-
-## Authentication
-
-\`POST /api/v1/auth/login\` returns a short-lived access token (a JWT) and an opaque refresh
-token. Send the access token as \`Authorization: Bearer <token>\`; trade the refresh token for a
-new pair at \`POST /api/v1/auth/refresh\`. Refresh tokens rotate: each can be used once, and
-using one again revokes every token of that login.
-
-## Errors
-
-Every error, from any layer, is \`application/problem+json\` (RFC 9457) with a stable \`code\`;
-branch on \`code\`, never on \`detail\`. Each operation lists the statuses and codes it can
-answer. A few codes are not tied to one operation:
-
-| status | code | when |
-| --- | --- | --- |
-| 404 | \`ROUTE_NOT_FOUND\` | no route matches the method and path, also under \`/api/v1\` |
-| 409 | \`RESOURCE_CONFLICT\` | a write hit a uniqueness conflict that has no more specific code |
-| 400, 408, 413, 431 | \`HTTP_ERROR\` | Node's HTTP parser refused the request (bad framing, request not received in time, chunk extensions or request head too large); the connection is closed |
-| 4xx | \`HTTP_ERROR\` | any other client error raised by the framework, with no more specific code |
-| 401 | \`UNAUTHENTICATED\` | a protected route was reached while no authenticator is configured (a deployment error) |
-
-## Rate limits
-
-Business routes are limited per client address (\`RATE_LIMIT_MAX\` requests per
-\`RATE_LIMIT_TTL_MS\`, 100 per 15 minutes by default) and report it in \`X-RateLimit-*\` headers;
-login has its own, stricter limit (5 attempts per 15 minutes per address and per email). A 429
-says when to retry in \`Retry-After\`. Operational routes are not rate limited.
-
-## Pagination
-
-List routes take \`?limit=\` (1..100, default 20) and \`?cursor=\` and answer
-\`{ data, nextCursor }\`, newest first and stable under concurrent inserts.
-`.trim();
-
-/** The document-level part: info, security scheme, shared headers and tags. */
-export function openApiConfig(): Omit<OpenAPIObject, 'paths'> {
-  const config = new DocumentBuilder()
-    .setTitle('Enterprise backend')
-    .setDescription(DESCRIPTION)
-    .setVersion('1.0.0')
-    .addServer(
-      '/',
-      'The deployment serving this document (local, staging or production).',
-      undefined,
-      { 'x-internal': false },
-    )
-    .addBearerAuth(
-      {
-        type: 'http',
-        scheme: 'bearer',
-        bearerFormat: 'JWT',
-        description:
-          'Access token from `POST /api/v1/auth/login` or `/refresh`: an HS256 JWS that follows ' +
-          'RFC8725 (algorithm pinned when verifying, issuer and audience checked, lifetime ' +
-          '`expiresIn` seconds, 15 minutes by default). Tokens issued before a password change ' +
-          'are refused.',
-      },
-      BEARER_SCHEME,
-    )
-    .addGlobalParameters({
-      name: 'X-Request-Id',
-      in: 'header',
-      required: false,
-      description:
-        'Correlation id echoed on the response and in logs; replaced by a fresh UUID unless it ' +
-        'is 1..128 characters of `[A-Za-z0-9._-]`.',
-      schema: { type: 'string', maxLength: 128, pattern: REQUEST_ID_PATTERN },
-    })
-    .addTag('Auth', 'Log in, rotate refresh tokens, log out.')
-    .addTag('Users', "Registration, the caller's own account, and user administration.")
-    .addTag('Catalog', 'Products: public reads, admin writes.')
-    .addTag('Orders', 'Placing orders (idempotently), reading them, and their status machine.')
-    .addTag(
-      'Operations',
-      'Liveness, readiness and metrics for the platform: unversioned, not rate limited.',
-    )
-    .build();
-  return {
-    ...config,
-    components: {
-      ...config.components,
-      headers: RESPONSE_HEADERS,
-      parameters: { 'If-None-Match': IF_NONE_MATCH },
-    },
-  };
-}
-
-const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
-type Method = (typeof METHODS)[number];
-
-function operationsOf(document: OpenAPIObject): Array<[Method, OperationObject]> {
-  return Object.values(document.paths).flatMap((item: PathItemObject) =>
-    METHODS.flatMap((method): Array<[Method, OperationObject]> => {
-      const operation = item[method];
-      return operation === undefined ? [] : [[method, operation]];
-    }),
-  );
-}
-
-const isBearerProtected = (operation: OperationObject): boolean =>
-  (operation.security ?? []).some(
-    (requirement: SecurityRequirementObject) => BEARER_SCHEME in requirement,
-  );
-
-function problemCodes(response: ResponseObject): string[] | undefined {
-  const schema = response.content?.[PROBLEM_MEDIA_TYPE]?.schema as SchemaObject | undefined;
-  const extension = schema?.allOf?.[1] as SchemaObject | undefined;
-  const code = extension?.properties?.['code'] as SchemaObject | undefined;
-  return code?.enum as string[] | undefined;
-}
-
-/** 401 with the bearer failure codes on every operation that needs a token. */
-function addBearerFailures(operation: OperationObject): void {
-  if (!isBearerProtected(operation) || bearerFailureCodes.length === 0) {
-    return;
-  }
-  const existing = operation.responses['401'] as ResponseObject | undefined;
-  const own = existing === undefined ? [] : (problemCodes(existing) ?? []);
-  const codes = [
-    ...bearerFailureCodes,
-    ...own.filter((code) => !bearerFailureCodes.includes(code)),
-  ];
-  operation.responses['401'] = problemResponse(401, codes);
-}
-
-/** Adds `spec` to the operation's problem responses, keeping the codes it declares itself. */
-function addProblems(operation: OperationObject, spec: ProblemSpec): void {
-  for (const [status, codes] of mergeProblems([spec])) {
-    const existing = operation.responses[String(status)] as ResponseObject | undefined;
-    const own = existing === undefined ? [] : (problemCodes(existing) ?? []);
-    operation.responses[String(status)] = problemResponse(
-      status,
-      mergeProblems([{ [status]: own }, { [status]: codes }]).get(status) ?? codes,
-    );
-  }
-}
-
-/** The parser and body problems on every operation; a 400 for the body schema where there is one. */
-function addPipelineProblems(operation: OperationObject): void {
-  const body: ProblemSpec =
-    operation.requestBody === undefined ? {} : { 400: [CoreErrorCode.VALIDATION_FAILED] };
-  addProblems(operation, body);
-  addProblems(operation, PIPELINE_PROBLEMS);
 }
 
 const IF_NONE_MATCH: ParameterObject = {
@@ -677,6 +95,207 @@ const IF_NONE_MATCH: ParameterObject = {
     pattern: '^(\\*|(W/)?"[^"]*"( *, *(W/)?"[^"]*")*)$',
   },
 };
+
+/** The document-level part: info, security scheme, shared headers and tags. */
+function documentConfig(
+  info: ApiDocumentInfo,
+  context: DocContext,
+  figures: PlatformFigures,
+): Omit<OpenAPIObject, 'paths'> {
+  const builder = new DocumentBuilder()
+    .setTitle(info.title)
+    .setDescription(resolveDocText(info.description, context))
+    .setVersion(info.version)
+    .addServer(
+      '/',
+      'The deployment serving this document (local, staging or production).',
+      undefined,
+      { 'x-internal': false },
+    )
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description: resolveDocText(info.bearerDescription, context),
+      },
+      BEARER_SCHEME,
+    )
+    .addGlobalParameters({
+      name: 'X-Request-Id',
+      in: 'header',
+      required: false,
+      description:
+        'Correlation id echoed on the response and in logs; replaced by a fresh UUID unless it ' +
+        'is 1..128 characters of `[A-Za-z0-9._-]`.',
+      schema: { type: 'string', maxLength: 128, pattern: REQUEST_ID_PATTERN },
+    });
+  for (const tag of [...info.tags, OPERATIONS_TAG]) {
+    builder.addTag(tag.name, tag.description);
+  }
+  const config = builder.build();
+  return {
+    ...config,
+    components: {
+      ...config.components,
+      headers: { ...responseHeaderObjects(figures), ...moduleResponseHeaders() },
+      parameters: { 'If-None-Match': IF_NONE_MATCH },
+    },
+  };
+}
+
+// ---- Routes: what the document derives from behaviour ----
+
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+type Method = (typeof METHODS)[number];
+
+function operationsOf(document: OpenAPIObject): Array<[Method, OperationObject]> {
+  return Object.values(document.paths).flatMap((item: PathItemObject) =>
+    METHODS.flatMap((method): Array<[Method, OperationObject]> => {
+      const operation = item[method];
+      return operation === undefined ? [] : [[method, operation]];
+    }),
+  );
+}
+
+/** The id an operation gets when its route names none (a route test refuses that). */
+const fallbackOperationId = (controller: string, method: string): string =>
+  `${controller.replace(/Controller$/, '')}_${method}`;
+
+/** A documented route as Nest runs it. */
+export interface RouteHandler {
+  readonly controller: Type;
+  readonly handler: object;
+  readonly name: string;
+  /** Its `operationId`, or undefined when it names none. */
+  readonly operationId: string | undefined;
+  /** `@Public()` on the handler or, failing that, on its controller. */
+  readonly isPublic: boolean;
+  /** `@Roles()` on the handler or, failing that, on its controller. */
+  readonly roles: readonly string[] | undefined;
+}
+
+/** Handler metadata first, then the controller's: what `AccessGuard` reads. */
+function declared(key: string, handler: object, controller: Type): unknown {
+  return Reflect.getMetadata(key, handler) ?? Reflect.getMetadata(key, controller);
+}
+
+/** Every route of `app` that the document describes (not `@ApiExclude...`). */
+export function documentedRoutes(app: INestApplication): RouteHandler[] {
+  const routes: RouteHandler[] = [];
+  for (const module of app.get(ModulesContainer).values()) {
+    for (const { metatype } of module.controllers.values()) {
+      const controller = metatype as Type | null;
+      const excluded = Reflect.getMetadata(DECORATORS.API_EXCLUDE_CONTROLLER, controller ?? {}) as
+        readonly boolean[] | undefined;
+      if (controller === null || excluded?.[0] === true) {
+        continue;
+      }
+      const prototype = controller.prototype as Record<string, unknown>;
+      for (const name of Object.getOwnPropertyNames(prototype)) {
+        const handler = prototype[name];
+        if (
+          name === 'constructor' ||
+          typeof handler !== 'function' ||
+          Reflect.getMetadata(PATH_METADATA, handler) === undefined ||
+          Reflect.getMetadata(METHOD_METADATA, handler) === undefined ||
+          (
+            Reflect.getMetadata(DECORATORS.API_EXCLUDE_ENDPOINT, handler) as
+              { disable?: boolean } | undefined
+          )?.disable === true
+        ) {
+          continue;
+        }
+        const operation = Reflect.getMetadata(DECORATORS.API_OPERATION, handler) as
+          { operationId?: string } | undefined;
+        routes.push({
+          controller,
+          handler,
+          name,
+          operationId: operation?.operationId,
+          isPublic: declared(IS_PUBLIC_KEY, handler, controller) === true,
+          roles: declared(ROLES_KEY, handler, controller) as readonly string[] | undefined,
+        });
+      }
+    }
+  }
+  return routes;
+}
+
+function routesByOperationId(app: INestApplication): Map<string, RouteHandler> {
+  const byId = new Map<string, RouteHandler>();
+  for (const route of documentedRoutes(app)) {
+    const id = route.operationId ?? fallbackOperationId(route.controller.name, route.name);
+    const other = byId.get(id);
+    if (other !== undefined) {
+      throw new Error(
+        `operationId ${id} is used by ${other.controller.name}.${other.name} and ` +
+          `${route.controller.name}.${route.name}`,
+      );
+    }
+    byId.set(id, route);
+  }
+  return byId;
+}
+
+// ---- Problem responses ----
+
+/** The codes of each problem response the route declared. */
+function declaredProblems(operation: OperationObject): ProblemSpec {
+  const spec: ProblemSpec = {};
+  for (const [status, response] of Object.entries(operation.responses)) {
+    const codes = problemCodes(response as ResponseObject);
+    if (codes !== undefined) {
+      spec[Number(status) as ProblemStatus] = codes;
+    }
+  }
+  return spec;
+}
+
+/** Who may call the route: a bearer token and its 401 unless public, a 403 with roles. */
+function accessProblems(route: RouteHandler): ProblemSpec {
+  if (route.isPublic) {
+    return {};
+  }
+  const authentication = registeredErrorCodes()
+    .filter((entry) => entry.authentication)
+    .map((entry) => entry.code);
+  return {
+    ...(authentication.length === 0 ? {} : { 401: authentication }),
+    ...(route.roles === undefined ? {} : { 403: [CoreErrorCode.FORBIDDEN] }),
+  };
+}
+
+/** The validation pipe checks every path and query parameter and every body. */
+function validationProblems(operation: OperationObject): ProblemSpec {
+  const validated =
+    operation.requestBody !== undefined ||
+    (operation.parameters ?? []).some(
+      (parameter) =>
+        !('$ref' in parameter) && (parameter.in === 'path' || parameter.in === 'query'),
+    );
+  return validated ? { 400: [CoreErrorCode.VALIDATION_FAILED] } : {};
+}
+
+/**
+ * Every problem response of an operation, written out: what access control answers first,
+ * then the route's own codes, then the validation pipe's and the body parser's.
+ */
+function writeProblems(
+  operation: OperationObject,
+  route: RouteHandler,
+  figures: PlatformFigures,
+): void {
+  const problems = mergeProblems([
+    accessProblems(route),
+    declaredProblems(operation),
+    validationProblems(operation),
+    PIPELINE_PROBLEMS,
+  ]);
+  for (const [status, codes] of problems) {
+    operation.responses[String(status)] = problemResponse(status, codes, figures);
+  }
+}
 
 /**
  * Express tags every 200 it sends with a body (a weak `ETag` of the body unless the route
@@ -856,29 +475,46 @@ function sortKeys<T extends object>(record: T): T {
 }
 
 /**
- * Builds the document from the routes of `app` (decorators) plus the shared parts. Keys that
- * are maps (paths, responses, components) are sorted so the output does not depend on module
- * registration order.
+ * Builds the document from the routes of `app` plus the shared parts. Keys that are maps
+ * (paths, responses, components, operations) are sorted so the output does not depend on
+ * module registration order.
  */
 export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
-  const document = SwaggerModule.createDocument(app, openApiConfig(), {
+  const context: DocContext = { config: (token) => app.get(token, { strict: false }) };
+  const figures = platformFigures(app.get(AppConfig, { strict: false }));
+  const info = app.get(ApiDocumentInfo, { strict: false });
+  const document = SwaggerModule.createDocument(app, documentConfig(info, context, figures), {
     extraModels: [ProblemDetailsSchema, FieldErrorSchema],
-    // Operations name themselves (`@ApiOperation({ operationId })`); this is the fallback.
-    operationIdFactory: (controller, method) =>
-      `${controller.replace(/Controller$/, '')}_${method}`,
+    // Routes name their operations (`@Route({ operationId })`); this is the fallback.
+    operationIdFactory: fallbackOperationId,
   });
+  const routes = routesByOperationId(app);
   const operations = operationsOf(document);
   tightenRequestSchemas(document, operations);
   for (const [method, operation] of operations) {
-    // Not marked @ApiAuthenticated(): public (`npm run openapi` checks this against @Public()).
-    operation.security ??= [];
-    addBearerFailures(operation);
-    addPipelineProblems(operation);
+    const route = routes.get(operation.operationId ?? '');
+    if (route === undefined) {
+      throw new Error(`No route found for operation ${String(operation.operationId)}`);
+    }
+    const description = routeDescription(route.handler);
+    if (description !== undefined) {
+      operation.description = description(context);
+    }
+    operation.security = route.isPublic ? [] : [{ [BEARER_SCHEME]: [] }];
+    writeProblems(operation, route, figures);
     if (method === 'get') {
       addConditionalGet(operation);
     }
     addCommonHeaders(operation);
     operation.responses = sortKeys(operation.responses);
+  }
+  for (const item of Object.values<PathItemObject>(document.paths)) {
+    for (const method of METHODS) {
+      const operation = item[method];
+      if (operation !== undefined) {
+        item[method] = sortKeys(operation);
+      }
+    }
   }
   document.paths = sortKeys(document.paths);
   if (document.components !== undefined) {
@@ -888,6 +524,6 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
     }
     document.components = sortKeys(components);
   }
-  const { openapi, info, servers, tags, paths, components, ...rest } = document;
-  return { openapi, info, servers, tags, paths, components, ...rest };
+  const { openapi, info: documentInfo, servers, tags, paths, components, ...rest } = document;
+  return { openapi, info: documentInfo, servers, tags, paths, components, ...rest };
 }

@@ -6,18 +6,21 @@ import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validato
 import type { AppConfig } from '../config/app-config';
 import { RequestValidationError } from '../errors/app-error';
 
+/** The bounds of `?limit=` and `?cursor=`: what the pipe checks and the document states. */
+export const PAGE_QUERY = { maxLimit: 100, defaultLimit: 20, maxCursorLength: 200 } as const;
+
 /** `?limit=&cursor=` of every list route. */
 export class PageQueryDto {
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
-  @Max(100)
-  readonly limit: number = 20;
+  @Max(PAGE_QUERY.maxLimit)
+  readonly limit: number = PAGE_QUERY.defaultLimit;
 
   @IsOptional()
   @IsString()
-  @MaxLength(200)
+  @MaxLength(PAGE_QUERY.maxCursorLength)
   readonly cursor?: string;
 }
 

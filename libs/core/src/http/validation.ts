@@ -5,7 +5,7 @@ import {
   ValidationPipe,
   type ArgumentMetadata,
 } from '@nestjs/common';
-import { ApiProperty, DECORATORS } from '@nestjs/swagger';
+import { ApiParam, ApiProperty, DECORATORS, type ApiPropertyOptions } from '@nestjs/swagger';
 import {
   IsDefined,
   ValidateIf,
@@ -13,6 +13,7 @@ import {
 } from 'class-validator';
 
 import { RequestValidationError, type FieldError } from '../errors/app-error';
+import { UUID_EXAMPLE } from './openapi-shared';
 
 /** Flattens class-validator's tree into one entry per failing field, with dotted paths. */
 export function flattenValidationErrors(
@@ -203,13 +204,54 @@ export class AppValidationPipe extends ValidationPipe {
   }
 }
 
-/** A UUID path parameter (v4 or v7); anything else is a 400 naming the parameter. */
-export function IdParam(name = 'id'): ParameterDecorator {
-  return Param(
-    name,
-    new ParseUUIDPipe({
-      exceptionFactory: () =>
-        new RequestValidationError([{ field: name, message: `${name} must be a UUID` }]),
+/**
+ * A parameter decorator that also documents what it reads: `doc` (`ApiHeader`, `ApiParam`...)
+ * is applied to the handler, so the parameter and its documentation are one declaration.
+ */
+export function documentedParam(
+  param: ParameterDecorator,
+  doc: MethodDecorator,
+): ParameterDecorator {
+  return (target, key, index) => {
+    param(target, key, index);
+    const descriptor = key === undefined ? undefined : Object.getOwnPropertyDescriptor(target, key);
+    if (key === undefined || descriptor === undefined) {
+      throw new TypeError('A documented parameter decorates a handler parameter');
+    }
+    doc(target, key, descriptor);
+  };
+}
+
+/**
+ * A UUID path parameter (v4 or v7), documented with `description`; anything else is a 400
+ * naming the parameter.
+ */
+export function IdParam(description: string, name = 'id'): ParameterDecorator {
+  return documentedParam(
+    Param(
+      name,
+      new ParseUUIDPipe({
+        exceptionFactory: () =>
+          new RequestValidationError([{ field: name, message: `${name} must be a UUID` }]),
+      }),
+    ),
+    ApiParam({
+      name,
+      description: `${description} A malformed id is a 400 naming \`${name}\`.`,
+      schema: { type: 'string', format: 'uuid', maxLength: 36, example: UUID_EXAMPLE },
     }),
   );
+}
+
+/**
+ * One decorator for a request field: `schema` is what the document says, `validators` what
+ * the pipe checks, in priority order (when several fail, the first one's message is the
+ * field's). Keep the bounds in one constant that both use. An optional field passes
+ * `OptionalNotNull()` and `required: false`.
+ */
+export function Field(
+  schema: ApiPropertyOptions,
+  ...validators: readonly PropertyDecorator[]
+): PropertyDecorator {
+  return applyDecorators(...validators, ApiProperty(schema));
 }

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 
 import type { ProductEntity } from '../product.entity';
-import { ApiCurrency, ApiPriceCents, ApiProductName, ApiSku, ApiStock } from './product-fields';
+import { PRODUCT_FIELDS } from './product-fields';
 
 /** The response shape; a class only so that the OpenAPI document can describe it. */
 @ApiSchema({ name: 'Product', description: 'A product of the catalog.' })
@@ -9,19 +9,19 @@ export class ProductResponse {
   @ApiProperty({ format: 'uuid', maxLength: 36, example: '0190c4b2-6c1e-7d2a-9a53-3f0c5e4b8a11' })
   readonly id!: string;
 
-  @ApiSku()
+  @ApiProperty(PRODUCT_FIELDS.sku())
   readonly sku!: string;
 
-  @ApiProductName()
+  @ApiProperty(PRODUCT_FIELDS.name())
   readonly name!: string;
 
-  @ApiPriceCents()
+  @ApiProperty(PRODUCT_FIELDS.priceCents())
   readonly priceCents!: number;
 
-  @ApiCurrency()
+  @ApiProperty(PRODUCT_FIELDS.currency())
   readonly currency!: string;
 
-  @ApiStock()
+  @ApiProperty(PRODUCT_FIELDS.stock())
   readonly stock!: number;
 
   @ApiProperty({ format: 'date-time', maxLength: 24, example: '2026-01-31T12:00:00.000Z' })

@@ -1,15 +1,8 @@
 import { ApiSchema } from '@nestjs/swagger';
 
-import { OptionalNotNull, RequireAnyOf } from '@app/core';
+import { RequireAnyOf } from '@app/core';
 
-import {
-  ApiPriceCents,
-  ApiProductName,
-  ApiStock,
-  IsPriceCents,
-  IsProductName,
-  IsStock,
-} from './product-fields';
+import { PriceCents, ProductName, Stock } from './product-fields';
 
 @ApiSchema({
   name: 'UpdateProduct',
@@ -19,19 +12,13 @@ import {
 })
 @RequireAnyOf<UpdateProductDto>('name', 'priceCents', 'stock')
 export class UpdateProductDto {
-  @ApiProductName(false)
-  @OptionalNotNull()
-  @IsProductName()
+  @ProductName({ optional: true })
   readonly name?: string;
 
-  @ApiPriceCents(false)
-  @OptionalNotNull()
-  @IsPriceCents()
+  @PriceCents({ optional: true })
   readonly priceCents?: number;
 
   /** Sets the stock level (an inventory count), not a delta. */
-  @ApiStock(false, 'The new stock level (an inventory count, not a delta).')
-  @OptionalNotNull()
-  @IsStock()
+  @Stock({ optional: true, description: 'The new stock level (an inventory count, not a delta).' })
   readonly stock?: number;
 }

@@ -1,5 +1,7 @@
-import { ApiProperty, ApiSchema } from '@nestjs/swagger';
+import { ApiSchema, type ApiPropertyOptions } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
+
+import { Field } from '@app/core';
 
 import { ORDER_STATUSES, ORDER_TRANSITIONS, type OrderStatus } from '../order-status';
 
@@ -20,15 +22,24 @@ export const ORDER_STATUS_SCHEMA = {
   enumSchema: { description: `The status of an order. Transitions:\n\n${ORDER_STATUS_MACHINE}` },
 };
 
+/** A status in a request: one of `OrderStatus` (400 otherwise). */
+export const OrderStatusField = (
+  schema: ApiPropertyOptions,
+  ...rules: readonly PropertyDecorator[]
+): PropertyDecorator =>
+  Field(
+    { ...ORDER_STATUS_SCHEMA, ...schema },
+    IsIn(ORDER_STATUSES, { message: `status must be one of: ${ORDER_STATUSES.join(', ')}` }),
+    ...rules,
+  );
+
 @ApiSchema({ name: 'ChangeOrderStatus', description: 'The status to move the order to.' })
 export class ChangeStatusDto {
-  @ApiProperty({
-    ...ORDER_STATUS_SCHEMA,
+  @OrderStatusField({
     description:
       'Must be allowed from the current status by the transitions of `OrderStatus` ' +
       '(409 `ORDER_ILLEGAL_TRANSITION` otherwise).',
     example: 'paid',
   })
-  @IsIn(ORDER_STATUSES, { message: `status must be one of: ${ORDER_STATUSES.join(', ')}` })
   readonly status!: OrderStatus;
 }

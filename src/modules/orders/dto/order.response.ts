@@ -1,5 +1,7 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 
+import { defineResponseHeader } from '@app/core';
+
 import type { OrderEntity } from '../order.entity';
 import type { OrderStatus } from '../order-status';
 import { ORDER_STATUS_SCHEMA } from './change-status.dto';
@@ -99,6 +101,18 @@ export class OrderResponse {
   @ApiProperty(TIMESTAMP)
   readonly updatedAt!: string;
 }
+
+/** An order's version as its entity tag: what `If-Match` sends back. */
+export const orderEtag = (order: OrderResponse): string => `"${String(order.version)}"`;
+
+/** The `ETag` of the routes that answer one order. */
+export const ORDER_ETAG = defineResponseHeader('ETag', {
+  description:
+    'The version of the order as a strong entity tag, e.g. `"3"`; send it back in `If-Match` ' +
+    'to change the order only if nobody else did.',
+  required: true,
+  schema: { type: 'string', maxLength: 12, pattern: '^"[0-9]{1,10}"$', example: '"1"' },
+});
 
 export function toOrderResponse(order: OrderEntity): OrderResponse {
   return {

@@ -1,25 +1,15 @@
 import { ApiSchema } from '@nestjs/swagger';
 
-import {
-  ApiPassword,
-  ApiUserEmail,
-  ApiUserName,
-  IsPassword,
-  IsUserEmail,
-  IsUserName,
-} from './user-fields';
+import { Password, UserEmail, UserName } from './user-fields';
 
 @ApiSchema({ name: 'RegisterUser', description: 'A new customer account.' })
 export class RegisterUserDto {
-  @ApiUserEmail('Trimmed and compared case-insensitively; unique (409 `USER_EMAIL_TAKEN`).')
-  @IsUserEmail()
+  @UserEmail('Trimmed and compared case-insensitively; unique (409 `USER_EMAIL_TAKEN`).')
   readonly email!: string;
 
-  @ApiUserName()
-  @IsUserName()
+  @UserName()
   readonly name!: string;
 
-  @ApiPassword()
-  @IsPassword()
+  @Password()
   readonly password!: string;
 }

@@ -1,9 +1,9 @@
-import { ApiProperty, ApiSchema } from '@nestjs/swagger';
-import { IsDefined, IsString, MaxLength, ValidateIf } from 'class-validator';
+import { ApiSchema } from '@nestjs/swagger';
+import { IsDefined, ValidateIf } from 'class-validator';
 
-import { OptionalNotNull, RequireAnyOf } from '@app/core';
+import { RequireAnyOf } from '@app/core';
 
-import { ApiPassword, ApiUserName, IsPassword, IsUserName } from './user-fields';
+import { Password, PresentedPassword, UserName } from './user-fields';
 
 @ApiSchema({
   name: 'UpdateMe',
@@ -13,29 +13,24 @@ import { ApiPassword, ApiUserName, IsPassword, IsUserName } from './user-fields'
 })
 @RequireAnyOf<UpdateMeDto>('name', 'password')
 export class UpdateMeDto {
-  @ApiUserName(false)
-  @OptionalNotNull()
-  @IsUserName()
+  @UserName({ optional: true })
   readonly name?: string;
 
-  @ApiPassword(false, 'The new password.')
-  @OptionalNotNull()
-  @IsPassword()
+  @Password({ optional: true, description: 'The new password.' })
   readonly password?: string;
 
   /** Proof of the old password; required when `password` is present. */
-  @ApiProperty({
-    type: String,
-    required: false,
-    format: 'password',
-    maxLength: 128,
-    description:
-      'Required with `password` (400 naming `currentPassword` without it); a wrong one is ' +
-      '401 `USER_CURRENT_PASSWORD_INVALID`.',
-  })
-  @ValidateIf((dto: UpdateMeDto) => dto.password !== undefined || dto.currentPassword !== undefined)
-  @IsString()
-  @MaxLength(128)
-  @IsDefined({ message: 'currentPassword is required to change the password' })
+  @PresentedPassword(
+    {
+      required: false,
+      description:
+        'Required with `password` (400 naming `currentPassword` without it); a wrong one is ' +
+        '401 `USER_CURRENT_PASSWORD_INVALID`.',
+    },
+    IsDefined({ message: 'currentPassword is required to change the password' }),
+    ValidateIf(
+      (dto: UpdateMeDto) => dto.password !== undefined || dto.currentPassword !== undefined,
+    ),
+  )
   readonly currentPassword?: string;
 }
