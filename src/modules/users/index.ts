@@ -3,7 +3,7 @@
  * Its Nest module, its service and the types of its contract, its role table and the
  * errors it throws.
  */
-export { PASSWORD, normaliseEmail } from './dto/user-fields';
+export { PASSWORD, PresentedEmail, PresentedPassword, normaliseEmail } from './dto/user-fields';
 export { UserRole, USER_ROLES, isAdmin } from './user-role';
 export {
   CurrentPasswordInvalidError,
