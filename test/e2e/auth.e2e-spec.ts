@@ -4,22 +4,10 @@ import argon2 from 'argon2';
 import { sign } from 'jsonwebtoken';
 
 import { bearer, createUser, login } from '../factories/users';
-import { createTestDatabase, type TestDatabase } from '../utils/database';
-import { createTestApp, TEST_JWT_SECRET, type TestApp } from '../utils/test-app';
+import { TEST_JWT_SECRET, useTestApp } from '../utils/test-app';
 
 describe('auth', () => {
-  let db: TestDatabase;
-  let t: TestApp;
-
-  beforeAll(async () => {
-    db = await createTestDatabase('auth');
-    t = await createTestApp({ DATABASE_URL: db.url });
-  });
-
-  afterAll(async () => {
-    await t.close();
-    await db.drop();
-  });
+  const t = useTestApp();
 
   describe('POST /api/v1/auth/login', () => {
     it('returns a token pair', async () => {

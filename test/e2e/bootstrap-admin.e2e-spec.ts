@@ -1,25 +1,18 @@
 import { DataSource } from 'typeorm';
 
 import { login } from '../factories/users';
-import { createTestDatabase, type TestDatabase } from '../utils/database';
+import { useTestDatabase } from '../utils/database';
 import { createTestApp, type TestApp } from '../utils/test-app';
 
 describe('first admin from BOOTSTRAP_ADMIN_EMAIL / BOOTSTRAP_ADMIN_PASSWORD', () => {
-  let db: TestDatabase;
+  const db = useTestDatabase();
+  // The apps start inside the tests (their starts are what is tested): closed before the drop.
   const apps: TestApp[] = [];
+  db.adopt({ close: () => Promise.all(apps.map((app) => app.close())).then(() => undefined) });
   const env = {
     BOOTSTRAP_ADMIN_EMAIL: ' Root@Example.com ',
     BOOTSTRAP_ADMIN_PASSWORD: 'bootstrap password',
   };
-
-  beforeAll(async () => {
-    db = await createTestDatabase('bootstrap');
-  });
-
-  afterAll(async () => {
-    await Promise.all(apps.map((app) => app.close()));
-    await db.drop();
-  });
 
   it('creates exactly one admin when three processes start at once', async () => {
     // Migrate first so the three starts race on the admin, not on the schema.

@@ -1,24 +1,15 @@
 import { bearer, createAdmin, createUser, type TestUser } from '../factories/users';
 import { buildProductInput, createProduct } from '../factories/products';
-import { createTestDatabase, type TestDatabase } from '../utils/database';
-import { createTestApp, type TestApp } from '../utils/test-app';
+import { useTestApp } from '../utils/test-app';
 
 describe('catalog', () => {
-  let db: TestDatabase;
-  let t: TestApp;
+  const t = useTestApp();
   let admin: TestUser;
   let customer: TestUser;
 
   beforeAll(async () => {
-    db = await createTestDatabase('catalog');
-    t = await createTestApp({ DATABASE_URL: db.url });
     admin = await createAdmin(t.app);
     customer = await createUser(t.http);
-  });
-
-  afterAll(async () => {
-    await t.close();
-    await db.drop();
   });
 
   describe('POST /api/v1/products', () => {

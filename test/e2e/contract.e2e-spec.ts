@@ -7,9 +7,8 @@ import { createOpenApiDocument } from '@app/core';
 import { createOrder } from '../factories/orders';
 import { buildProductInput, createProduct, type TestProduct } from '../factories/products';
 import { bearer, buildUserInput, createAdmin, createUser, type TestUser } from '../factories/users';
-import { createTestDatabase, type TestDatabase } from '../utils/database';
 import { OpenApiContract } from '../utils/openapi-contract';
-import { createTestApp, type TestApp } from '../utils/test-app';
+import { useTestApp } from '../utils/test-app';
 
 /**
  * The OpenAPI document is what generated clients rely on: every response below goes through
@@ -21,8 +20,7 @@ import { createTestApp, type TestApp } from '../utils/test-app';
 const code = (res: Response): unknown => (res.body as { code?: unknown }).code;
 
 describe('the OpenAPI document says what the server answers', () => {
-  let db: TestDatabase;
-  let t: TestApp;
+  const t = useTestApp({}, { contract: true });
   let contract: OpenApiContract;
   let admin: TestUser;
   let alice: TestUser;
@@ -30,18 +28,11 @@ describe('the OpenAPI document says what the server answers', () => {
   let product: TestProduct;
 
   beforeAll(async () => {
-    db = await createTestDatabase('contract');
-    t = await createTestApp({ DATABASE_URL: db.url }, [], { contract: true });
     contract = t.contract;
     admin = await createAdmin(t.app);
     alice = await createUser(t.http);
     bob = await createUser(t.http);
     product = await createProduct(t.http, admin, { stock: 100 });
-  });
-
-  afterAll(async () => {
-    await t.close();
-    await db.drop();
   });
 
   describe('the checker', () => {
@@ -471,19 +462,10 @@ describe('the OpenAPI document says what the server answers', () => {
   });
 
   describe('429 with Retry-After', () => {
-    let limited: TestApp;
-
-    beforeAll(async () => {
-      limited = await createTestApp(
-        { DATABASE_URL: db.url, RATE_LIMIT_MAX: '1', RATE_LIMIT_TTL_MS: '60000' },
-        [],
-        { contract: true },
-      );
-    });
-
-    afterAll(async () => {
-      await limited.close();
-    });
+    const limited = useTestApp(
+      { RATE_LIMIT_MAX: '1', RATE_LIMIT_TTL_MS: '60000' },
+      { database: t.db, contract: true },
+    );
 
     it('GET /api/v1/products over the limit', async () => {
       await limited.http.get('/api/v1/products').expect(200);

@@ -1,9 +1,8 @@
 import { LifecycleService } from '@app/core';
 
-import { createTestDatabase, type TestDatabase } from '../utils/database';
 import { ProbeModule } from '../utils/probe.module';
 import { TcpProxy } from '../utils/tcp-proxy';
-import { createTestApp, type TestApp } from '../utils/test-app';
+import { useTestApp } from '../utils/test-app';
 
 async function eventually(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
   const started = Date.now();
@@ -17,25 +16,19 @@ async function eventually(check: () => Promise<boolean>, timeoutMs: number): Pro
 }
 
 describe('GET /health and GET /ready', () => {
-  let db: TestDatabase;
   const proxy = new TcpProxy('127.0.0.1', 5432);
-  let t: TestApp;
-
-  beforeAll(async () => {
-    db = await createTestDatabase('health');
-    const port = await proxy.start();
-    const url = new URL(db.url);
-    url.host = `127.0.0.1:${port}`;
-    t = await createTestApp(
-      { DATABASE_URL: url.toString(), DB_CONNECTION_TIMEOUT_MS: '1000', DB_POOL_MAX: '4' },
-      [ProbeModule],
-    );
-  });
+  // The app reaches its database through the proxy, so a test can cut it off.
+  const t = useTestApp(
+    async (db) => {
+      const url = new URL(db.url);
+      url.host = `127.0.0.1:${await proxy.start()}`;
+      return { DATABASE_URL: url.toString(), DB_CONNECTION_TIMEOUT_MS: '1000', DB_POOL_MAX: '4' };
+    },
+    { imports: [ProbeModule] },
+  );
 
   afterAll(async () => {
-    await t.close();
     await proxy.cut();
-    await db.drop();
   });
 
   it('both answer 200 while the database is up', async () => {

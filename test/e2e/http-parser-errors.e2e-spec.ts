@@ -1,8 +1,7 @@
 import net, { type AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
-import { createTestDatabase, type TestDatabase } from '../utils/database';
-import { createTestApp, type TestApp } from '../utils/test-app';
+import { useTestApp } from '../utils/test-app';
 
 /**
  * Requests that Node's HTTP parser refuses before any middleware runs, written byte by byte
@@ -73,25 +72,16 @@ function exchange(port: number, payload: string): Promise<RawExchange> {
 }
 
 describe('HTTP parser errors on a listening server', () => {
-  let db: TestDatabase;
-  let t: TestApp;
+  const t = useTestApp({
+    PROBLEM_TYPE_BASE_URI: 'https://errors.test',
+    HTTP_HEADERS_TIMEOUT_MS: '1000',
+    HTTP_REQUEST_TIMEOUT_MS: '1000',
+  });
   let port: number;
 
   beforeAll(async () => {
-    db = await createTestDatabase('http_parser');
-    t = await createTestApp({
-      DATABASE_URL: db.url,
-      PROBLEM_TYPE_BASE_URI: 'https://errors.test',
-      HTTP_HEADERS_TIMEOUT_MS: '1000',
-      HTTP_REQUEST_TIMEOUT_MS: '1000',
-    });
     await t.app.listen(0, '127.0.0.1');
     port = (t.app.getHttpServer().address() as AddressInfo).port;
-  });
-
-  afterAll(async () => {
-    await t.close();
-    await db.drop();
   });
 
   /** Every parser error looks the same to the client: these headers, this body, then close. */

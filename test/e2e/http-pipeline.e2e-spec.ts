@@ -1,23 +1,11 @@
-import { createTestDatabase, type TestDatabase } from '../utils/database';
 import { ProbeModule } from '../utils/probe.module';
-import { createTestApp, type TestApp } from '../utils/test-app';
+import { useTestApp } from '../utils/test-app';
 
 describe('HTTP pipeline: headers, CORS, request ids', () => {
-  let db: TestDatabase;
-  let t: TestApp;
-
-  beforeAll(async () => {
-    db = await createTestDatabase('http');
-    t = await createTestApp(
-      { DATABASE_URL: db.url, CORS_ORIGINS: 'https://app.example.com, https://admin.example.com' },
-      [ProbeModule],
-    );
-  });
-
-  afterAll(async () => {
-    await t.close();
-    await db.drop();
-  });
+  const t = useTestApp(
+    { CORS_ORIGINS: 'https://app.example.com, https://admin.example.com' },
+    { imports: [ProbeModule] },
+  );
 
   describe('security headers', () => {
     it.each([

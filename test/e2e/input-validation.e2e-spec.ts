@@ -3,8 +3,7 @@ import type { Response } from 'supertest';
 import { createOrder } from '../factories/orders';
 import { createProduct, type TestProduct } from '../factories/products';
 import { bearer, buildUserInput, createAdmin, createUser, type TestUser } from '../factories/users';
-import { createTestDatabase, type TestDatabase } from '../utils/database';
-import { createTestApp, type TestApp } from '../utils/test-app';
+import { useTestApp } from '../utils/test-app';
 
 type Method = 'get' | 'post' | 'patch';
 type Caller = 'anonymous' | 'customer' | 'admin';
@@ -28,25 +27,17 @@ const NUL = '\u0000';
 const UNKNOWN_UUID = '0190c4b2-7d3e-7a1b-8c2d-3e4f5a6b7c8d';
 
 describe('input validation (issue 11)', () => {
-  let db: TestDatabase;
-  let t: TestApp;
+  const t = useTestApp();
   let admin: TestUser;
   let customer: TestUser;
   let product: TestProduct;
   let orderId: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase('input_validation');
-    t = await createTestApp({ DATABASE_URL: db.url });
     admin = await createAdmin(t.app);
     customer = await createUser(t.http);
     product = await createProduct(t.http, admin, { stock: 100 });
     orderId = (await createOrder(t.http, customer, product)).id;
-  });
-
-  afterAll(async () => {
-    await t.close();
-    await db.drop();
   });
 
   const send = async (c: Case): Promise<Response> => {

@@ -1,28 +1,12 @@
-import { createTestDatabase, type TestDatabase } from '../utils/database';
 import { ProbeModule } from '../utils/probe.module';
 import { eventually } from '../utils/server-process';
-import { createTestApp, type TestApp } from '../utils/test-app';
+import { useTestApp } from '../utils/test-app';
 
 describe('structured logs', () => {
-  let db: TestDatabase;
-  let t: TestApp;
-
-  beforeAll(async () => {
-    db = await createTestDatabase('logging');
-    t = await createTestApp(
-      { DATABASE_URL: db.url, LOG_LEVEL: 'debug', DB_STATEMENT_TIMEOUT_MS: '1000' },
-      [ProbeModule],
-    );
-  });
-
-  afterAll(async () => {
-    await t.close();
-    await db.drop();
-  });
-
-  beforeEach(() => {
-    t.logs.clear();
-  });
+  const t = useTestApp(
+    { LOG_LEVEL: 'debug', DB_STATEMENT_TIMEOUT_MS: '1000' },
+    { imports: [ProbeModule], freshLogs: true },
+  );
 
   it('puts the request id on every line of a request', async () => {
     await t.http

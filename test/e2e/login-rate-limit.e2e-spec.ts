@@ -1,11 +1,6 @@
 import { createUser } from '../factories/users';
-import {
-  createTestDatabase,
-  TEST_REDIS_URL,
-  uniqueRedisPrefix,
-  type TestDatabase,
-} from '../utils/database';
-import { createTestApp, type TestApp } from '../utils/test-app';
+import { TEST_REDIS_URL, uniqueRedisPrefix, useTestDatabase } from '../utils/database';
+import { useTestApp } from '../utils/test-app';
 
 const LIMITED = {
   LOGIN_RATE_LIMIT_MAX: '5',
@@ -15,26 +10,10 @@ const LIMITED = {
 };
 
 describe('login brute-force limit', () => {
-  let db: TestDatabase;
-
-  beforeAll(async () => {
-    db = await createTestDatabase('loginlimit');
-  });
-
-  afterAll(async () => {
-    await db.drop();
-  });
+  const database = useTestDatabase();
 
   describe('in one process', () => {
-    let t: TestApp;
-
-    beforeAll(async () => {
-      t = await createTestApp({ DATABASE_URL: db.url, ...LIMITED });
-    });
-
-    afterAll(async () => {
-      await t.close();
-    });
+    const t = useTestApp(LIMITED, { database });
 
     it('answers the 6th attempt on one email with 429, even with the right password', async () => {
       const user = await createUser(t.http);
@@ -87,24 +66,13 @@ describe('login brute-force limit', () => {
   });
 
   describe('across processes (Redis)', () => {
-    let a: TestApp;
-    let b: TestApp;
-
-    beforeAll(async () => {
-      const env = {
-        DATABASE_URL: db.url,
-        REDIS_URL: TEST_REDIS_URL,
-        REDIS_KEY_PREFIX: uniqueRedisPrefix('login'),
-        ...LIMITED,
-      };
-      a = await createTestApp(env);
-      b = await createTestApp(env);
-    });
-
-    afterAll(async () => {
-      await a.close();
-      await b.close();
-    });
+    const env = {
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: uniqueRedisPrefix('login'),
+      ...LIMITED,
+    };
+    const a = useTestApp(env, { database });
+    const b = useTestApp(env, { database });
 
     it('counts attempts on both instances against one limit', async () => {
       const email = 'target@example.com';

@@ -1,21 +1,9 @@
 import { createProduct } from '../factories/products';
 import { bearer, createAdmin, createUser } from '../factories/users';
-import { createTestDatabase, type TestDatabase } from '../utils/database';
-import { createTestApp, type TestApp } from '../utils/test-app';
+import { useTestApp } from '../utils/test-app';
 
 describe('GET /metrics', () => {
-  let db: TestDatabase;
-  let t: TestApp;
-
-  beforeAll(async () => {
-    db = await createTestDatabase('metrics');
-    t = await createTestApp({ DATABASE_URL: db.url });
-  });
-
-  afterAll(async () => {
-    await t.close();
-    await db.drop();
-  });
+  const t = useTestApp();
 
   const scrape = async (): Promise<string> => {
     const res = await t.http.get('/metrics').expect(200);

@@ -3,8 +3,7 @@ import { DataSource } from 'typeorm';
 
 import { createProduct, type TestProduct } from '../factories/products';
 import { bearer, createAdmin, createUser, type TestUser } from '../factories/users';
-import { createTestDatabase, type TestDatabase } from '../utils/database';
-import { createTestApp, type TestApp } from '../utils/test-app';
+import { useTestApp } from '../utils/test-app';
 
 interface OrderBody {
   id: string;
@@ -30,23 +29,15 @@ async function waitForLockWaiter(holder: Client): Promise<void> {
 }
 
 describe('orders', () => {
-  let db: TestDatabase;
-  let t: TestApp;
+  const t = useTestApp();
   let admin: TestUser;
   let alice: TestUser;
   let bob: TestUser;
 
   beforeAll(async () => {
-    db = await createTestDatabase('orders');
-    t = await createTestApp({ DATABASE_URL: db.url });
     admin = await createAdmin(t.app);
     alice = await createUser(t.http);
     bob = await createUser(t.http);
-  });
-
-  afterAll(async () => {
-    await t.close();
-    await db.drop();
   });
 
   const stockOf = async (product: TestProduct): Promise<number> =>
@@ -646,7 +637,7 @@ describe('orders', () => {
     // that the placement's statement waits on it, and commits a price change meanwhile.
     it('prices the order at the new price: the placement quotes again', async () => {
       const product = await createProduct(t.http, admin, { priceCents: 1000, stock: 5 });
-      const holder = new Client({ connectionString: db.url });
+      const holder = new Client({ connectionString: t.db.url });
       await holder.connect();
       try {
         await holder.query('BEGIN');

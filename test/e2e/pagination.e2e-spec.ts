@@ -5,8 +5,7 @@ import { encodeCursor } from '@app/core';
 import { createOrder } from '../factories/orders';
 import { createProduct, type TestProduct } from '../factories/products';
 import { bearer, createAdmin, createUser, type TestUser } from '../factories/users';
-import { createTestDatabase, type TestDatabase } from '../utils/database';
-import { createTestApp, type TestApp } from '../utils/test-app';
+import { useTestApp } from '../utils/test-app';
 
 const CURSOR_SECRET = 'pagination-suite-cursor-key-0123456789abcdef';
 const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
@@ -32,8 +31,7 @@ const signed = (payload: string): string =>
 const SOME_ID = '0190c4b2-7d3e-7a1b-8c2d-3e4f5a6b7c8d';
 
 describe('pagination cursors on every list route', () => {
-  let db: TestDatabase;
-  let t: TestApp;
+  const t = useTestApp({ CURSOR_SECRET });
   let admin: TestUser;
   let product: TestProduct;
 
@@ -45,18 +43,11 @@ describe('pagination cursors on every list route', () => {
   };
 
   beforeAll(async () => {
-    db = await createTestDatabase('pagination');
-    t = await createTestApp({ DATABASE_URL: db.url, CURSOR_SECRET });
     admin = await createAdmin(t.app);
     product = await createProduct(t.http, admin, { stock: 1000 });
     for (let i = 0; i < 5; i += 1) {
       await addRows();
     }
-  });
-
-  afterAll(async () => {
-    await t.close();
-    await db.drop();
   });
 
   /** Products are public; users need an admin; orders: the admin sees all of them. */

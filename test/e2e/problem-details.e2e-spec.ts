@@ -1,32 +1,16 @@
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 
-import { createTestDatabase, type TestDatabase } from '../utils/database';
 import { ProbeModule } from '../utils/probe.module';
-import { createTestApp, type TestApp } from '../utils/test-app';
+import { useTestApp } from '../utils/test-app';
 
 const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe('problem details for every error class', () => {
-  let db: TestDatabase;
-  let t: TestApp;
-
-  beforeAll(async () => {
-    db = await createTestDatabase('problems');
-    t = await createTestApp(
-      {
-        DATABASE_URL: db.url,
-        DB_STATEMENT_TIMEOUT_MS: '300',
-        PROBLEM_TYPE_BASE_URI: 'https://errors.test',
-      },
-      [ProbeModule],
-    );
-  });
-
-  afterAll(async () => {
-    await t.close();
-    await db.drop();
-  });
+  const t = useTestApp(
+    { DB_STATEMENT_TIMEOUT_MS: '300', PROBLEM_TYPE_BASE_URI: 'https://errors.test' },
+    { imports: [ProbeModule] },
+  );
 
   it('unknown route → 404 ROUTE_NOT_FOUND', async () => {
     const res = await t.http.get('/api/v1/nope?x=1').expect(404);

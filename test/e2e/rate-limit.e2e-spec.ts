@@ -1,36 +1,15 @@
-import {
-  createTestDatabase,
-  TEST_REDIS_URL,
-  uniqueRedisPrefix,
-  type TestDatabase,
-} from '../utils/database';
+import { TEST_REDIS_URL, uniqueRedisPrefix, useTestDatabase } from '../utils/database';
 import { ProbeModule } from '../utils/probe.module';
-import { createTestApp, type TestApp } from '../utils/test-app';
+import { useTestApp } from '../utils/test-app';
 
 describe('global rate limit', () => {
-  let db: TestDatabase;
-
-  beforeAll(async () => {
-    db = await createTestDatabase('ratelimit');
-  });
-
-  afterAll(async () => {
-    await db.drop();
-  });
+  const database = useTestDatabase();
 
   describe('in memory (single process)', () => {
-    let t: TestApp;
-
-    beforeAll(async () => {
-      t = await createTestApp(
-        { DATABASE_URL: db.url, RATE_LIMIT_MAX: '3', RATE_LIMIT_TTL_MS: '60000' },
-        [ProbeModule],
-      );
-    });
-
-    afterAll(async () => {
-      await t.close();
-    });
+    const t = useTestApp(
+      { RATE_LIMIT_MAX: '3', RATE_LIMIT_TTL_MS: '60000' },
+      { database, imports: [ProbeModule] },
+    );
 
     it('answers the request over the limit with 429 problem details and Retry-After', async () => {
       for (let i = 0; i < 3; i += 1) {
@@ -62,26 +41,14 @@ describe('global rate limit', () => {
   });
 
   describe('in Redis (shared by every process)', () => {
-    const prefix = uniqueRedisPrefix('rl');
-    let a: TestApp;
-    let b: TestApp;
-
-    beforeAll(async () => {
-      const env = {
-        DATABASE_URL: db.url,
-        REDIS_URL: TEST_REDIS_URL,
-        REDIS_KEY_PREFIX: prefix,
-        RATE_LIMIT_MAX: '4',
-        RATE_LIMIT_TTL_MS: '60000',
-      };
-      a = await createTestApp(env, [ProbeModule]);
-      b = await createTestApp(env, [ProbeModule]);
-    });
-
-    afterAll(async () => {
-      await a.close();
-      await b.close();
-    });
+    const env = {
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: uniqueRedisPrefix('rl'),
+      RATE_LIMIT_MAX: '4',
+      RATE_LIMIT_TTL_MS: '60000',
+    };
+    const a = useTestApp(env, { database, imports: [ProbeModule] });
+    const b = useTestApp(env, { database, imports: [ProbeModule] });
 
     it('holds the limit across two instances of the app', async () => {
       await a.http.get('/api/v1/_probe/db').expect(200);
@@ -100,23 +67,10 @@ describe('global rate limit', () => {
   });
 
   describe('when Redis is unreachable', () => {
-    let t: TestApp;
-
-    beforeAll(async () => {
-      t = await createTestApp(
-        {
-          DATABASE_URL: db.url,
-          REDIS_URL: 'redis://127.0.0.1:1',
-          RATE_LIMIT_MAX: '2',
-          RATE_LIMIT_TTL_MS: '60000',
-        },
-        [ProbeModule],
-      );
-    });
-
-    afterAll(async () => {
-      await t.close();
-    });
+    const t = useTestApp(
+      { REDIS_URL: 'redis://127.0.0.1:1', RATE_LIMIT_MAX: '2', RATE_LIMIT_TTL_MS: '60000' },
+      { database, imports: [ProbeModule] },
+    );
 
     it('keeps serving and still enforces the limit per process', async () => {
       await t.http.get('/api/v1/_probe/db').expect(200);

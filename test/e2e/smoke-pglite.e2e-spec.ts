@@ -1,19 +1,14 @@
 import { createProduct } from '../factories/products';
 import { bearer, createAdmin, createUser } from '../factories/users';
 import { ProbeModule } from '../utils/probe.module';
-import { createTestApp, type TestApp } from '../utils/test-app';
+import { useTestApp } from '../utils/test-app';
 
 /** The same migrations, queries and locks on embedded PGlite (the no-setup default). */
 describe('embedded PGlite (no DATABASE_URL needed)', () => {
-  let t: TestApp;
-
-  beforeAll(async () => {
-    t = await createTestApp({ DATABASE_URL: 'pglite://memory' }, [ProbeModule]);
-  }, 180_000);
-
-  afterAll(async () => {
-    await t.close();
-  });
+  const t = useTestApp(
+    { DATABASE_URL: 'pglite://memory' },
+    { imports: [ProbeModule], database: false, startTimeoutMs: 180_000 },
+  );
 
   it('GET /ready answers 200 with the database up', async () => {
     const res = await t.http.get('/ready').expect(200);

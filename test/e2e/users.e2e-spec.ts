@@ -9,26 +9,17 @@ import {
   login,
   type TestUser,
 } from '../factories/users';
-import { createTestDatabase, type TestDatabase } from '../utils/database';
-import { createTestApp, type TestApp } from '../utils/test-app';
+import { useTestApp } from '../utils/test-app';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe('users', () => {
-  let db: TestDatabase;
-  let t: TestApp;
+  const t = useTestApp();
   let admin: TestUser;
 
   beforeAll(async () => {
-    db = await createTestDatabase('users');
-    t = await createTestApp({ DATABASE_URL: db.url });
     admin = await createAdmin(t.app);
-  });
-
-  afterAll(async () => {
-    await t.close();
-    await db.drop();
   });
 
   const countUsers = async (email: string): Promise<number> => {
