@@ -1,4 +1,8 @@
-/** Three projects: unit (next to the code, no I/O), e2e (real app, real PostgreSQL), process (built server as a child). */
+/**
+ * Four projects: unit (next to the code, no I/O), integration (services and their real
+ * repositories on real PostgreSQL, no HTTP), e2e (real app, real PostgreSQL), process (built
+ * server as a child).
+ */
 const swc = [
   '@swc/jest',
   {
@@ -25,6 +29,11 @@ const common = {
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{src,libs}/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'],
+    },
     {
       ...common,
       displayName: 'e2e',

@@ -18,8 +18,8 @@ if [ "$#" -gt 0 ]; then
   echo "== jest $*"
   npx jest --maxWorkers=2 --json --outputFile="$results/all.json" "$@"
 else
-  echo "== jest: unit and e2e (two workers)"
-  npx jest --selectProjects unit e2e --maxWorkers=2 --json --outputFile="$results/e2e.json"
+  echo "== jest: unit, integration and e2e (two workers)"
+  npx jest --selectProjects unit integration e2e --maxWorkers=2 --json --outputFile="$results/e2e.json"
   # One at a time: these time real processes (drains, deadlines, respawns) and must not
   # compete with the e2e suites for the two cores.
   echo "== jest: process (built server as a child process, one suite at a time)"
