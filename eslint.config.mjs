@@ -122,6 +122,40 @@ export default tseslint.config(
     },
   },
   {
+    // One persistence pattern (docs/ARCHITECTURE.md, Data and transactions): TypeORM's
+    // repository API, and SQL written by hand only in the module's *.sql.ts (and migrations).
+    files: ['src/modules/**/*.ts'],
+    ignores: ['src/modules/**/*.sql.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[object.name='process'][property.name='env']",
+          message:
+            'Read configuration through AppConfig; process.env belongs to libs/core/src/config.',
+        },
+        {
+          selector: "CallExpression[callee.property.name='createQueryBuilder']",
+          message:
+            "Use TypeORM's repository API (find/update/...), or a statement in the module's *.sql.ts.",
+        },
+        {
+          selector: "CallExpression[callee.property.name='query']",
+          message: "Hand-written SQL runs from the module's *.sql.ts statements (SqlRunner).",
+        },
+        {
+          selector:
+            'TemplateLiteral[quasis.0.value.raw=/^\\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\\s/]',
+          message: "SQL is written by hand only in the module's *.sql.ts.",
+        },
+        {
+          selector: 'Literal[value=/^\\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\\s/]',
+          message: "SQL is written by hand only in the module's *.sql.ts.",
+        },
+      ],
+    },
+  },
+  {
     files: ['libs/core/src/config/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
