@@ -20,17 +20,16 @@ export default tseslint.config(
   },
   eslint.configs.recommended,
   {
-    // The tooling is plain JavaScript run straight by Node (no build step): the bench, the
-    // scripts, the generator, the process-test fixtures and the configs. It gets
-    // @eslint/js recommended and the house rules, untyped: the type-aware rules would need a
-    // program over these files (and most of them would only report JSDoc-free `any`s), which
-    // would make `npm run lint` markedly slower for little gain. Files that opt in with
-    // `// @ts-check` are type-checked by the editor / tsc, not here.
+    // What is still plain JavaScript, run straight by Node (no build step): the configs
+    // (ESLint, Jest, dependency-cruiser), the module generator, the process-test fixture and
+    // the scripts that load the built app (scripts/*.mjs). It gets @eslint/js recommended
+    // and the house rules, untyped. The bench and the other scripts are TypeScript (see
+    // the tsconfig.tools.json block below), type-checked and linted with the type-aware rules.
     //
-    // no-console stays on for them too, although the bench and the scripts are command-line
-    // tools whose stdout/stderr IS the interface (reports, progress, usage): they print on
-    // purpose through process.stdout.write / process.stderr.write, so a console.* call is a
-    // forgotten debug line that would end up in a report another tool parses.
+    // no-console stays on for the tools too, although their stdout/stderr IS the interface
+    // (reports, progress, usage): they print on purpose through process.stdout.write /
+    // process.stderr.write, so a console.* call is a forgotten debug line that would end up
+    // in a report another tool parses.
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     languageOptions: {
       ecmaVersion: 'latest',

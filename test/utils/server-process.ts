@@ -1,20 +1,38 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import http, { type IncomingHttpHeaders } from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+
+import {
+  LOOPBACK,
+  errorCode,
+  freePort,
+  request,
+  type HttpResponse,
+} from '../../scripts/lib/loopback-http.ts';
+import {
+  describeExit,
+  launch,
+  type LaunchedServer,
+  type ProcessExit,
+  type ServerEnv,
+} from '../../scripts/lib/server.ts';
 
 import { createTestDatabase, type TestDatabase } from './database';
 import type { LogLine } from './log-capture';
 
 /**
  * The built server (`npm run build` → dist/src/main.js) as a child process, for the
- * process-level suites: real signals, real sockets, real exit codes.
+ * process-level suites: real signals, real sockets, real exit codes. Started, watched and
+ * stopped by the tooling's one launcher (scripts/lib/server.ts), spoken to through its one
+ * HTTP client (scripts/lib/loopback-http.ts); this file adds what the suites assert on
+ * (parsed JSON log lines, cluster workers, load loops, metrics).
  * Every child is tracked, and `stopAllServers()` (afterEach/afterAll) SIGKILLs whatever
  * a failed test left running. All traffic goes to 127.0.0.1 only.
  */
+
+export { LOOPBACK, errorCode, freePort, type HttpResponse, type ProcessExit, type ServerEnv };
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 /**
@@ -23,10 +41,6 @@ export const REPO_ROOT = resolve(__dirname, '..', '..');
  */
 export const SERVER_ENTRY =
   process.env.PROCESS_SPEC_SERVER_ENTRY ?? join(REPO_ROOT, 'dist', 'src', 'main.js');
-export const LOOPBACK = '127.0.0.1';
-
-export type ServerEnv = Readonly<Record<string, string | undefined>>;
-
 /** Defaults of every child; a suite's own env wins (`undefined` removes a variable). */
 const BASE_ENV: ServerEnv = {
   NODE_ENV: 'test',
@@ -36,15 +50,6 @@ const BASE_ENV: ServerEnv = {
   DOCS_ENABLED: 'false',
   TZ: 'UTC',
 };
-
-export interface ProcessExit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  /** performance.now() when the process exited (compare with `kill()`'s return value). */
-  readonly at: number;
-  /** Time from spawn to exit. */
-  readonly uptimeMs: number;
-}
 
 export interface SpawnOptions {
   /** Variables over BASE_ENV; nothing else of the test runner's environment leaks in. */
@@ -97,21 +102,6 @@ export async function within<T>(promise: Promise<T>, ms: number, message: string
   }
 }
 
-/** A port that was free a moment ago (listen on 0, read it, close). */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const probe = net.createServer();
-    probe.unref();
-    probe.once('error', reject);
-    probe.listen(0, LOOPBACK, () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => {
-        resolvePort(port);
-      });
-    });
-  });
-}
-
 const running = new Set<ServerProcess>();
 const ownedDirs = new Set<string>();
 
@@ -126,52 +116,30 @@ export class ServerProcess {
   readonly logs: LogLine[] = [];
   /** stdout lines that are not JSON (should be none once the app logger exists). */
   readonly rawStdout: string[] = [];
-  stderr = '';
-  exit: ProcessExit | null = null;
   readonly exited: Promise<ProcessExit>;
 
-  private readonly startedAt = performance.now();
-  private partial = '';
   private waiters: LogWaiter[] = [];
+  private readonly server: LaunchedServer;
 
   private constructor(
-    private readonly child: ChildProcess,
-    readonly port: number,
+    launchServer: (onStdoutLine: (line: string) => void) => LaunchedServer,
     readonly cwd: string,
   ) {
-    child.stdout?.setEncoding('utf8');
-    child.stderr?.setEncoding('utf8');
-    child.stdout?.on('data', (chunk: string) => {
-      this.onStdout(chunk);
+    this.server = launchServer((line) => {
+      this.onStdoutLine(line);
     });
-    child.stderr?.on('data', (chunk: string) => {
-      this.stderr += chunk;
-    });
-    let exitAt: number | null = null;
-    child.once('exit', () => {
-      exitAt = performance.now();
-    });
-    this.exited = new Promise((resolveExit) => {
-      child.once('error', (error) => {
-        this.stderr += `\n[spawn error] ${error.message}\n`;
-      });
-      // 'close' comes after stdout/stderr are fully read: every log line is in.
-      child.once('close', (code, signal) => {
-        this.onStdout('\n');
-        const at = exitAt ?? performance.now();
-        this.exit = { code, signal, at, uptimeMs: at - this.startedAt };
-        running.delete(this);
-        for (const waiter of this.waiters) {
-          clearTimeout(waiter.timer);
-          waiter.reject(
-            new Error(
-              `Server exited (${describeExit(this.exit)}) before the awaited log line\n${this.tail()}`,
-            ),
-          );
-        }
-        this.waiters = [];
-        resolveExit(this.exit);
-      });
+    this.exited = this.server.exited.then((exit) => {
+      running.delete(this);
+      for (const waiter of this.waiters) {
+        clearTimeout(waiter.timer);
+        waiter.reject(
+          new Error(
+            `Server exited (${describeExit(exit)}) before the awaited log line\n${this.tail()}`,
+          ),
+        );
+      }
+      this.waiters = [];
+      return exit;
     });
   }
 
@@ -182,24 +150,25 @@ export class ServerProcess {
     }
     const port = options.port ?? (await freePort());
     const cwd = options.cwd ?? makeTempDir('server-process');
-    const env: Record<string, string> = {};
-    const merged: ServerEnv = {
+    const env: ServerEnv = {
       PATH: process.env.PATH,
       ...BASE_ENV,
       PORT: String(port),
       ...options.env,
     };
-    for (const [key, value] of Object.entries(merged)) {
-      if (value !== undefined) {
-        env[key] = value;
-      }
-    }
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), SERVER_ENTRY], {
+    const server = new ServerProcess(
+      (onStdoutLine) =>
+        launch({
+          entry: SERVER_ENTRY,
+          nodeArgs: options.nodeArgs ?? [],
+          env,
+          cwd,
+          port,
+          capture: { kind: 'pipe' },
+          onStdoutLine,
+        }),
       cwd,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const server = new ServerProcess(child, port, cwd);
+    );
     running.add(server);
     return server;
   }
@@ -231,21 +200,30 @@ export class ServerProcess {
     }
   }
 
+  get port(): number {
+    return this.server.port;
+  }
+
   get pid(): number {
-    return this.child.pid ?? -1;
+    return this.server.pid;
+  }
+
+  get exit(): ProcessExit | null {
+    return this.server.exit;
+  }
+
+  /** Everything the process wrote to stderr. */
+  get stderr(): string {
+    return this.server.stderr;
   }
 
   get isRunning(): boolean {
-    return this.exit === null;
+    return this.server.isRunning;
   }
 
   /** Sends a signal; returns performance.now() just before sending. */
   kill(signal: NodeJS.Signals = 'SIGTERM'): number {
-    const at = performance.now();
-    if (this.isRunning) {
-      this.child.kill(signal);
-    }
-    return at;
+    return this.server.kill(signal);
   }
 
   /**
@@ -255,10 +233,8 @@ export class ServerProcess {
    * is the belt to that pair of braces.
    */
   async stop(): Promise<void> {
-    if (this.isRunning) {
-      this.child.kill('SIGKILL');
-    }
-    await within(this.exited, 15_000, `pid ${this.pid} did not die after SIGKILL`);
+    await this.server.stop(0, 15_000);
+    await this.exited;
     for (const { pid } of this.workers()) {
       if (isServerProcess(pid)) {
         try {
@@ -309,9 +285,10 @@ export class ServerProcess {
       if (matching.length >= count) {
         return matching;
       }
-      if (this.exit !== null) {
+      const exit = this.exit;
+      if (exit !== null) {
         throw new Error(
-          `Server exited (${describeExit(this.exit)}) after ${matching.length} of ${count} matching log lines\n${this.tail()}`,
+          `Server exited (${describeExit(exit)}) after ${matching.length} of ${count} matching log lines\n${this.tail()}`,
         );
       }
       if (performance.now() > deadline) {
@@ -330,9 +307,10 @@ export class ServerProcess {
     if (seen !== undefined) {
       return Promise.resolve(seen);
     }
-    if (this.exit !== null) {
+    const exit = this.exit;
+    if (exit !== null) {
       return Promise.reject(
-        new Error(`Server already exited (${describeExit(this.exit)})\n${this.tail()}`),
+        new Error(`Server already exited (${describeExit(exit)})\n${this.tail()}`),
       );
     }
     return new Promise((resolveLine, reject) => {
@@ -351,33 +329,21 @@ export class ServerProcess {
 
   /** Polls GET /ready (a new connection each time) until 200; fails fast if the process exits. */
   async waitForReady(timeoutMs = 60_000): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
-    const maxAttempts = Math.ceil(timeoutMs / 100) + 1;
-    let last = 'no attempt';
-    for (let attempt = 0; attempt < maxAttempts && performance.now() < deadline; attempt += 1) {
-      if (this.exit !== null) {
-        throw new Error(`Server exited (${describeExit(this.exit)}) before /ready\n${this.tail()}`);
-      }
-      try {
-        const res = await httpRequest(this.port, '/ready', { timeoutMs: 5_000 });
-        if (res.status === 200) {
-          return;
-        }
-        last = `status ${res.status}`;
-      } catch (error: unknown) {
-        last = errorCode(error);
-      }
-      await sleep(100);
+    try {
+      await this.server.waitForReady({ path: '/ready', timeoutMs, intervalMs: 100 });
+    } catch (error: unknown) {
+      // The launcher's tail has no stdout (it went to the log parser): this one does.
+      throw new Error(`${errorCode(error).split('\n')[0] ?? ''}\n${this.tail()}`);
     }
-    throw new Error(`/ready not 200 within ${timeoutMs} ms (last: ${last})\n${this.tail()}`);
   }
 
   /** Time from `since` (performance.now()) to the exit, once exited. */
   exitedAfter(since: number): number {
-    if (this.exit === null) {
+    const exit = this.exit;
+    if (exit === null) {
       throw new Error('still running');
     }
-    return this.exit.at - since;
+    return exit.at - since;
   }
 
   /** Every message logged, in order (JSON lines only). */
@@ -399,26 +365,21 @@ export class ServerProcess {
     return `--- stdout (last ${lines}) ---\n${out}\n--- stderr (last ${lines}) ---\n${err}`;
   }
 
-  private onStdout(chunk: string): void {
-    const text = this.partial + chunk;
-    const parts = text.split('\n');
-    this.partial = parts.pop() ?? '';
-    for (const part of parts) {
-      if (part.trim() === '') {
-        continue;
-      }
-      const line = parseLogLine(part);
-      if (line === null) {
-        this.rawStdout.push(part);
-        continue;
-      }
-      this.logs.push(line);
-      for (const waiter of [...this.waiters]) {
-        if (waiter.predicate(line)) {
-          clearTimeout(waiter.timer);
-          this.waiters = this.waiters.filter((w) => w !== waiter);
-          waiter.resolve(line);
-        }
+  private onStdoutLine(part: string): void {
+    if (part.trim() === '') {
+      return;
+    }
+    const line = parseLogLine(part);
+    if (line === null) {
+      this.rawStdout.push(part);
+      return;
+    }
+    this.logs.push(line);
+    for (const waiter of [...this.waiters]) {
+      if (waiter.predicate(line)) {
+        clearTimeout(waiter.timer);
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        waiter.resolve(line);
       }
     }
   }
@@ -434,10 +395,6 @@ function parseLogLine(text: string): LogLine | null {
     // Not JSON.
   }
   return null;
-}
-
-function describeExit(exit: ProcessExit): string {
-  return `code ${String(exit.code)}, signal ${String(exit.signal)}`;
 }
 
 /** The pid is alive (signal 0 reaches it). */
@@ -519,15 +476,7 @@ export async function stopAllServers(): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------
-// HTTP client (node:http, so keep-alive behaviour is the real agent's)
-
-export interface HttpResponse {
-  readonly status: number;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-  /** The request went over a kept-alive socket that had served a previous request. */
-  readonly reusedSocket: boolean;
-}
+// HTTP client: the tooling's one (scripts/lib/loopback-http.ts), with the suites' signature
 
 export interface RequestOptions {
   readonly method?: 'GET' | 'POST';
@@ -545,59 +494,7 @@ export function httpRequest(
   path: string,
   options: RequestOptions = {},
 ): Promise<HttpResponse> {
-  const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
-  const headers: Record<string, string> = { ...options.headers };
-  if (payload !== undefined) {
-    headers['content-type'] = 'application/json';
-    headers['content-length'] = String(Buffer.byteLength(payload));
-  } else if (options.method === 'POST') {
-    headers['content-length'] = '0';
-  }
-  return new Promise((resolveResponse, reject) => {
-    const req = http.request(
-      {
-        host: LOOPBACK,
-        port,
-        path,
-        method: options.method ?? 'GET',
-        agent: options.agent ?? false,
-        headers,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.once('error', reject);
-        res.once('end', () => {
-          resolveResponse({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString('utf8'),
-            reusedSocket: req.reusedSocket,
-          });
-        });
-      },
-    );
-    req.setTimeout(options.timeoutMs ?? 30_000, () => {
-      req.destroy(Object.assign(new Error(`no response from ${path}`), { code: 'CLIENT_TIMEOUT' }));
-    });
-    req.once('error', reject);
-    req.end(payload);
-  });
-}
-
-/** `ECONNREFUSED`, `ECONNRESET` ("socket hang up" is ECONNRESET too)... or the message. */
-export function errorCode(error: unknown): string {
-  // Duck-typed: errors from node core are not `instanceof Error` inside Jest's sandbox.
-  if (typeof error === 'object' && error !== null) {
-    const { code, message } = error as { code?: unknown; message?: unknown };
-    if (typeof code === 'string') {
-      return code;
-    }
-    if (typeof message === 'string') {
-      return message;
-    }
-  }
-  return String(error);
+  return request({ ...options, port, path });
 }
 
 /** Errors a client sees when the server is gone or closing: never a response at all. */
