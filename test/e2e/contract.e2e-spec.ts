@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 
+import type { OperationObject } from '@nestjs/swagger';
 import type { Response } from 'supertest';
 
-import { createOpenApiDocument } from '@app/core';
+import { createOpenApiDocument, documentedRoutes } from '@app/core';
 
 import { createOrder } from '../factories/orders';
 import { buildProductInput, createProduct, type TestProduct } from '../factories/products';
@@ -74,6 +75,57 @@ describe('the OpenAPI document says what the server answers', () => {
         'GET /api/v1/products/not-a-uuid → 400: body/code must be equal to one of the allowed ' +
           'values {"allowedValues":["OTHER"]}',
       ]);
+    });
+  });
+
+  describe('routes: who may call them, as documented and as answered', () => {
+    type Call = readonly [method: string, path: string, operation: OperationObject];
+    const calls = (): Call[] =>
+      Object.entries(createOpenApiDocument(t.app).paths).flatMap(([path, item]) =>
+        Object.entries(item as Record<string, OperationObject>).map(([method, operation]): Call => [
+          method,
+          path.replace(/\{[^}]+\}/g, randomUUID()),
+          operation,
+        ]),
+      );
+    const needsToken = (operation: OperationObject): boolean =>
+      (operation.security ?? []).some((requirement) => 'bearer' in requirement);
+    const send = (method: string, path: string, who?: TestUser): Promise<Response> => {
+      const req = t.http[method as 'get'](path);
+      return who === undefined ? req : req.set(...bearer(who));
+    };
+
+    it('every route names its operation (@Route({ operationId }))', () => {
+      const unnamed = documentedRoutes(t.app)
+        .filter((route) => route.operationId === undefined)
+        .map((route) => `${route.controller.name}.${route.name}`);
+      expect(unnamed).toEqual([]);
+    });
+
+    it('a route documented with the bearer scheme is refused without a token, the others are not', async () => {
+      const seen: string[] = [];
+      for (const [method, path, operation] of calls()) {
+        const res = await send(method, path);
+        if ((res.status === 401) !== needsToken(operation)) {
+          seen.push(`${method.toUpperCase()} ${path}: ${res.status}`);
+        }
+      }
+      expect(seen).toEqual([]);
+    });
+
+    it('a route that documents FORBIDDEN refuses a customer with it', async () => {
+      const forbidden = calls().filter(([, , operation]) =>
+        JSON.stringify(operation.responses['403'] ?? {}).includes('"FORBIDDEN"'),
+      );
+      expect(forbidden.length).toBeGreaterThan(0);
+      for (const [method, path] of forbidden) {
+        const res = await send(method, path, alice);
+        expect([`${method} ${path}`, res.status, code(res)]).toEqual([
+          `${method} ${path}`,
+          403,
+          'FORBIDDEN',
+        ]);
+      }
     });
   });
 
