@@ -22,8 +22,6 @@ const OPTIONS: LoadConfigOptions = {
   // CURSOR_SECRET unset: the cursor key is derived from the JWT key, so every instance
   // sharing JWT_SECRET accepts the others' cursors.
   cursorSecretSeed: (sections) => sections.get(AuthConfig).jwtSecret,
-  // TEMPORARY: AppConfig.idempotency, until the orders module injects OrdersConfig.
-  idempotency: (sections) => ({ ttlMs: sections.get(OrdersConfig).idempotencyTtlMs }),
 };
 
 /** Every section, in the order README's table and `.env.example` list them. */

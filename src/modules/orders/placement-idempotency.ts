@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 
-import { AppConfig, Housekeeping } from '@app/core';
+import { Housekeeping } from '@app/core';
 
 import type { OrderResponse } from './dto/order.response';
 import type { PlaceOrderDto } from './dto/place-order.dto';
 import { IdempotencyKeysRepository } from './idempotency-keys.repository';
+import { OrdersConfig } from './orders.config';
 import { IdempotencyKeyReusedError } from './orders.errors';
 import { STOCK_GATE, rememberKeyPart, type PlacementGate } from './orders.sql';
 
@@ -35,7 +36,7 @@ const hashRequest = (dto: PlaceOrderDto): string =>
 export class PlacementIdempotency implements OnModuleInit {
   constructor(
     private readonly keys: IdempotencyKeysRepository,
-    private readonly config: AppConfig,
+    private readonly config: OrdersConfig,
     private readonly housekeeping: Housekeeping,
   ) {}
 
@@ -71,7 +72,7 @@ export class PlacementIdempotency implements OnModuleInit {
       : rememberKeyPart({
           ...request,
           responseBody: response,
-          ttlMs: this.config.idempotency.ttlMs,
+          ttlMs: this.config.idempotencyTtlMs,
         });
   }
 }

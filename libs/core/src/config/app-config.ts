@@ -3,14 +3,7 @@ import type { mergePlatformValues } from './platform.config';
 export type { NodeEnv } from './config-section';
 export type { DatabaseTarget, LogLevel } from './platform.config';
 
-type PlatformValues = ReturnType<typeof mergePlatformValues> & {
-  /**
-   * TEMPORARY, until the orders module injects OrdersConfig: IDEMPOTENCY_TTL_MS, declared
-   * in src/modules/orders/orders.config.ts and copied here by src/config.ts. Inject
-   * OrdersConfig instead.
-   */
-  readonly idempotency: { readonly ttlMs: number };
-};
+type PlatformValues = ReturnType<typeof mergePlatformValues>;
 
 /** Only a DI token: the provided value is a plain object of this shape. */
 const PlatformToken = Object as unknown as abstract new () => PlatformValues;

@@ -18,7 +18,6 @@ class DemoConfig extends defineConfigSection({
 
 const options = (sections: LoadConfigOptions['sections']): LoadConfigOptions => ({
   sections,
-  idempotency: () => ({ ttlMs: 86_400_000 }),
 });
 
 describe('defineConfigSection', () => {

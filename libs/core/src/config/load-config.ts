@@ -59,8 +59,6 @@ export interface LoadConfigOptions {
    * sharing it accepts the others' cursors); null or absent: a random key per process.
    */
   readonly cursorSecretSeed?: (sections: ConfigSections) => string | null;
-  /** TEMPORARY (see AppConfig.idempotency): removed when orders injects OrdersConfig. */
-  readonly idempotency: (sections: ConfigSections) => { readonly ttlMs: number };
 }
 
 /** Every section the options list, the platform's first: the order of README's table. */
@@ -129,5 +127,5 @@ export function loadConfig(raw: RawEnvironment, options: LoadConfigOptions): Loa
     value,
     cursorSecret(value(PaginationSection).cursorSecret, seed),
   );
-  return { ...platform, idempotency: options.idempotency(sections), sections };
+  return { ...platform, sections };
 }
