@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 
 import { createProduct, type TestProduct } from '../factories/products';
 import { bearer, createAdmin, createUser, type TestUser } from '../factories/users';
+import { waitForLockWaiter } from '../utils/locks';
 import { useTestApp } from '../utils/test-app';
 
 interface OrderBody {
@@ -12,20 +13,6 @@ interface OrderBody {
   version: number;
   totalCents: number;
   items: Array<{ productId: string; quantity: number }>;
-}
-
-/** Resolves once another session waits for a row lock that `holder` holds (bounded: 10 s). */
-async function waitForLockWaiter(holder: Client): Promise<void> {
-  for (let i = 0; i < 200; i += 1) {
-    const { rows } = await holder.query<{ n: string }>(
-      "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
-    );
-    if (Number(rows[0]?.n) > 0) {
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('no session ever waited for the lock');
 }
 
 describe('orders', () => {
