@@ -43,7 +43,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import os from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 import pg from 'pg';
@@ -83,6 +83,7 @@ import {
 } from './lib/measure.ts';
 import { memory, processTree } from './lib/proc-cpu.ts';
 import { seed, selectedScenarios, type Ctx, type Scenario } from './lib/scenarios.ts';
+import { useServiceBuild } from './lib/statements.ts';
 
 const BENCH_DIR = import.meta.dirname;
 const REPO = resolve(BENCH_DIR, '..');
@@ -325,6 +326,7 @@ async function startTargets(
   services: ServiceLauncher,
   beforeEntry: string | null,
   jwtSecret: string,
+  serviceDist: string,
 ): Promise<Targets> {
   const service = await services.start({ name: 'service', profile: cfg.cpuProf });
   log(`service ready in ${service.readyMs} ms (schema already migrated)`);
@@ -353,6 +355,7 @@ async function startTargets(
       PORT: String(baselinePort),
       DATABASE_URL: db.url,
       JWT_SECRET: jwtSecret,
+      SERVICE_DIST: serviceDist,
       ...(cfg.glibcTunables === '' ? {} : { GLIBC_TUNABLES: cfg.glibcTunables }),
     },
   });
@@ -546,12 +549,15 @@ async function main(): Promise<void> {
   const scenarios = selectedScenarios();
   const ws = prepareWorkspace(startedAt);
   const { entry, buildMs, beforeEntry } = buildTargets(ws);
+  // The baseline and pgbench send the statements of the build under test (<dist>/src/main.js).
+  const serviceDist = dirname(dirname(entry));
+  useServiceBuild(serviceDist);
   const db = await createDatabase(ws);
   const jwtSecret = randomBytes(32).toString('hex');
   const services = serviceLauncher(ws, db, entry, await freePort(), jwtSecret);
 
   const { ctx, serviceColdMs, serviceStopMs } = await coldStartAndSeed(services);
-  const targets = await startTargets(ws, db, services, beforeEntry, jwtSecret);
+  const targets = await startTargets(ws, db, services, beforeEntry, jwtSecret, serviceDist);
   const startup: Startup = {
     serviceColdMs,
     serviceWarmMs: targets.service.readyMs,

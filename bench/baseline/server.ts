@@ -17,7 +17,8 @@
  *   them, stores the key, takes the stock and inserts the order and its items.
  *
  * Env: PORT, HOST (default 127.0.0.1), DATABASE_URL, JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE,
- * JWT_ACCESS_TTL, DB_POOL_MAX (default 20, the service's default).
+ * JWT_ACCESS_TTL, DB_POOL_MAX (default 20, the service's default), SERVICE_DIST (the build
+ * under test, whose own statements this server sends: bench/lib/statements.ts).
  */
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
@@ -30,13 +31,9 @@ import { sendJson as send } from '../lib/send-json.ts';
 import {
   IDEMPOTENCY_KEY_LOOKUP,
   INSERT_REFRESH_TOKEN,
-  ORDER_ITEMS_OF,
-  ORDERS_PAGE,
-  PLACEMENT_QUOTE,
   PRINCIPAL_BY_ID,
-  PRODUCT_BY_ID,
   USER_BY_EMAIL,
-  placementStatement,
+  useServiceBuild,
 } from '../lib/statements.ts';
 
 const env = process.env;
@@ -49,6 +46,12 @@ const ACCESS_TTL = Number(env.JWT_ACCESS_TTL ?? 900);
 const REFRESH_TTL = 604_800;
 const PRINCIPAL_TTL_MS = 30_000;
 const BODY_LIMIT = 100 * 1024;
+
+if (env.SERVICE_DIST === undefined || env.SERVICE_DIST === '') {
+  process.stderr.write('SERVICE_DIST (the service build whose statements to send) is required\n');
+  process.exit(1);
+}
+const sql = useServiceBuild(env.SERVICE_DIST);
 
 if (JWT_SECRET.length < 32) {
   process.stderr.write('JWT_SECRET (>= 32 chars) is required\n');
@@ -117,7 +120,6 @@ interface ItemRow {
 
 interface IdempotencyRow {
   readonly request_hash: string;
-  readonly response_status: number;
   readonly response_body: unknown;
 }
 
@@ -320,7 +322,7 @@ async function getProduct(id: string): Promise<Record<string, unknown>> {
   if (!UUID.test(id)) {
     throw new HttpError(400, 'VALIDATION_FAILED');
   }
-  const [row] = (await prepared(PRODUCT_BY_ID, [id])) as ProductRow[];
+  const [row] = (await prepared(sql.productById.text, [id])) as ProductRow[];
   if (row === undefined) {
     throw new HttpError(404, 'PRODUCT_NOT_FOUND');
   }
@@ -332,12 +334,13 @@ async function listOrders(user: User, query: URLSearchParams): Promise<Record<st
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
     throw new HttpError(400, 'VALIDATION_FAILED');
   }
-  const orders = (await prepared(ORDERS_PAGE, [user.id, limit + 1])) as OrderRow[];
+  const pageOf = sql.ordersPage(user.id, limit);
+  const orders = (await prepared(pageOf.text, [...pageOf.values])) as OrderRow[];
   const hasMore = orders.length > limit;
   const page = hasMore ? orders.slice(0, limit) : orders;
   const itemsByOrder = new Map<string, ItemRow[]>(page.map((o) => [o.id, []]));
   if (page.length > 0) {
-    const items = (await prepared(ORDER_ITEMS_OF, [page.map((o) => o.id)])) as ItemRow[];
+    const items = (await prepared(sql.orderItemsOf.text, [page.map((o) => o.id)])) as ItemRow[];
     for (const item of items) {
       itemsByOrder.get(item.order_id ?? '')?.push(item);
     }
@@ -401,10 +404,10 @@ async function placeOrder(
         if (found.request_hash !== requestHash) {
           throw new HttpError(422, 'IDEMPOTENCY_KEY_REUSED');
         }
-        return { status: found.response_status, order: found.response_body, replayed: true };
+        return { status: 201, order: found.response_body, replayed: true };
       }
     }
-    const products = (await prepared(PLACEMENT_QUOTE, [[...wanted.keys()]])) as ProductRow[];
+    const products = (await prepared(sql.productsByIds.text, [[...wanted.keys()]])) as ProductRow[];
     const first = products[0];
     if (products.length !== wanted.size || first === undefined) {
       throw new HttpError(422, 'UNKNOWN_PRODUCTS');
@@ -455,25 +458,35 @@ async function placeOrder(
         line_total_cents: l.price * l.qty,
       })),
     );
-    const params: unknown[] = [
-      lines.map((l) => l.id),
-      lines.map((l) => l.qty),
-      lines.map((l) => l.price),
-      lines.map((l) => l.name),
-      lines.length,
-      orderRow.id,
-      user.id,
-      orderRow.currency,
-      orderRow.total_cents,
-      now,
-      lines.map((l) => l.itemId),
-      lines.map((l) => l.position),
-      lines.map((l) => l.sku),
-    ];
-    if (key !== undefined) {
-      params.push(key, requestHash, JSON.stringify(order));
-    }
-    const [outcome] = (await prepared(placementStatement(key !== undefined), params)) as Array<{
+    const placement = sql.placement(
+      {
+        id: orderRow.id,
+        userId: user.id,
+        status: 'pending',
+        currency: orderRow.currency,
+        totalCents: Number(orderRow.total_cents),
+        version: 1,
+        createdAt: now,
+        items: lines.map((l) => ({
+          id: l.itemId,
+          position: l.position,
+          productId: l.id,
+          sku: l.sku,
+          name: l.name,
+          unitPriceCents: l.price,
+          quantity: l.qty,
+          lineTotalCents: l.price * l.qty,
+        })),
+      },
+      lines.map((l) => ({
+        productId: l.id,
+        quantity: l.qty,
+        unitPriceCents: l.price,
+        name: l.name,
+      })),
+      key === undefined ? undefined : { key, requestHash, responseBody: order },
+    );
+    const [outcome] = (await prepared(placement.text, [...placement.values])) as Array<{
       placed: boolean;
     }>;
     if (outcome?.placed === true) {

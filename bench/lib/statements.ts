@@ -1,20 +1,169 @@
 /**
- * Every SQL statement of the bench that copies one of the service's: the framework-free
- * baseline (bench/baseline/server.ts) sends these, and pgbench's order-placement reference
- * (bench/run.ts) runs the placement pair with literals.
+ * The SQL of the bench's references: the framework-free baseline (bench/baseline/server.ts)
+ * and pgbench's order-placement run (bench/lib/database.ts).
  *
- * They MIRROR the service's own statements (the repositories of src/modules: products,
- * orders with the idempotency key, users and refresh tokens), text for text where the
- * service's is fixed, so that the baseline does the same database work. They are copies:
- * when the service's statements change, these must change with them, and they are kept
- * here, in one file, so that they can be replaced by imports of the service's own
- * statements in one place.
+ * The service's hand-written statements are not copied here: they are loaded from the build
+ * under test (`useServiceBuild()`), from the module files that declare them
+ * (src/modules/catalog/products.sql.ts, src/modules/orders/orders.sql.ts). So the baseline
+ * and pgbench send, text for text, the placement statement, the quote, the product read and
+ * the order page the service sends; only the select lists are the baseline's own (it reads
+ * snake_case rows, the service reads its entities' property names).
  *
- * The bench's own queries (seeding checks, the stock invariant, pg_stat_activity) and the
- * platform bench's table (bench/platforms/db.ts) are not copies and live where they are used.
+ * The rest below is what TypeORM generates for the repository calls the service makes there
+ * (login, refresh token, principal, live idempotency key): the baseline writes the same
+ * queries plainly.
  */
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 
-// ------------------------------------------------------------------------------ auth
+// ------------------------------------------------------------------------------ the service's
+
+/** `$n` parameters of one statement (src: libs/core/src/database/sql-params.ts). */
+interface SqlParams {
+  readonly values: unknown[];
+  add(value: unknown, cast?: string): string;
+}
+
+interface Statement {
+  readonly name: string;
+  readonly text: string;
+}
+
+interface StatementWithValues extends Statement {
+  readonly values: readonly unknown[];
+}
+
+export interface ReservedLine {
+  readonly productId: string;
+  readonly quantity: number;
+  readonly unitPriceCents: number;
+  readonly name: string;
+}
+
+interface StockReservation {
+  readonly check: (params: SqlParams) => string;
+  readonly ok: string;
+  readonly take: (params: SqlParams, gate: string) => string;
+}
+
+interface PlacementGate {
+  readonly kind: string;
+  readonly cte: (params: SqlParams, when: string, name: string) => string;
+}
+
+export interface OrderToInsert {
+  readonly id: string;
+  readonly userId: string;
+  readonly status: string;
+  readonly currency: string;
+  readonly totalCents: number;
+  readonly version: number;
+  readonly createdAt: Date;
+  readonly items: ReadonlyArray<{
+    readonly id: string;
+    readonly position: number;
+    readonly productId: string;
+    readonly sku: string;
+    readonly name: string;
+    readonly unitPriceCents: number;
+    readonly quantity: number;
+    readonly lineTotalCents: number;
+  }>;
+}
+
+/** What products.sql.js exports (typed here: the tooling does not type-check src/). */
+interface ProductsSql {
+  productStatements(columns: string): { productById: Statement; productsByIds: Statement };
+  stockReservation(lines: readonly ReservedLine[]): StockReservation;
+}
+
+/** What orders.sql.js exports. */
+interface OrdersSql {
+  readonly STOCK_GATE: PlacementGate;
+  rememberKeyPart(entry: {
+    userId: string;
+    key: string;
+    requestHash: string;
+    responseBody: unknown;
+    ttlMs: number;
+  }): PlacementGate;
+  placementStatement(
+    order: OrderToInsert,
+    stock: StockReservation,
+    gate: PlacementGate,
+  ): StatementWithValues;
+  orderStatements(
+    columns: string,
+    itemColumns: string,
+  ): {
+    itemsOf: Statement;
+    page(
+      filter: { userId?: string; status?: string },
+      after: null,
+      limit: number,
+    ): StatementWithValues;
+  };
+}
+
+/** The service's statements, as the build under test declares them. */
+export interface ServiceStatements {
+  readonly productById: Statement;
+  readonly productsByIds: Statement;
+  readonly orderItemsOf: Statement;
+  ordersPage(userId: string, limit: number): StatementWithValues;
+  /** The one placement statement; with `key`, the gate also remembers the key (24 h). */
+  placement(
+    order: OrderToInsert,
+    lines: readonly ReservedLine[],
+    key?: { readonly key: string; readonly requestHash: string; readonly responseBody: unknown },
+  ): StatementWithValues;
+}
+
+const PRODUCT_COLUMNS =
+  'p.id, p.sku, p.name, p.price_cents, p.currency, p.stock, p.created_at, p.updated_at';
+const ORDER_COLUMNS =
+  'o.id, o.user_id, o.status, o.currency, o.total_cents, o.version, o.created_at, o.updated_at';
+const ITEM_COLUMNS =
+  'i.order_id, i.position, i.product_id, i.sku, i.name, i.unit_price_cents, i.quantity, i.line_total_cents';
+const IDEMPOTENCY_TTL_MS = 86_400_000;
+
+let loaded: ServiceStatements | null = null;
+
+/** Loads the statements of the service built into `distDir` (the dir holding src/main.js). */
+export function useServiceBuild(distDir: string): ServiceStatements {
+  const require = createRequire(import.meta.url);
+  const products = require(join(distDir, 'src/modules/catalog/products.sql.js')) as ProductsSql;
+  const orders = require(join(distDir, 'src/modules/orders/orders.sql.js')) as OrdersSql;
+  const productReads = products.productStatements(PRODUCT_COLUMNS);
+  const orderReads = orders.orderStatements(ORDER_COLUMNS, ITEM_COLUMNS);
+  loaded = {
+    productById: productReads.productById,
+    productsByIds: productReads.productsByIds,
+    orderItemsOf: orderReads.itemsOf,
+    ordersPage: (userId, limit) => orderReads.page({ userId }, null, limit),
+    placement: (order, lines, key) =>
+      orders.placementStatement(
+        order,
+        products.stockReservation(lines),
+        key === undefined
+          ? orders.STOCK_GATE
+          : orders.rememberKeyPart({ ...key, userId: order.userId, ttlMs: IDEMPOTENCY_TTL_MS }),
+      ),
+  };
+  return loaded;
+}
+
+/** The statements loaded by `useServiceBuild()`. */
+export function service(): ServiceStatements {
+  if (loaded === null) {
+    throw new Error(
+      'bench: useServiceBuild(distDir) must run before the service statements are used',
+    );
+  }
+  return loaded;
+}
+
+// ------------------------------------------------------------------------------ TypeORM's, plainly
 
 /** The principal behind a token (role, sessions revoked), cached by the caller. */
 export const PRINCIPAL_BY_ID = 'SELECT role, sessions_revoked_at FROM users WHERE id = $1';
@@ -26,104 +175,88 @@ export const USER_BY_EMAIL = 'SELECT id, role, password_hash FROM users WHERE em
 export const INSERT_REFRESH_TOKEN = `INSERT INTO refresh_tokens (token_hash, user_id, family_id, expires_at)
      VALUES ($1, $2, $3, $4)`;
 
-// ------------------------------------------------------------------------------ reads
-
-export const PRODUCT_COLUMNS =
-  'id, sku, name, price_cents, currency, stock, created_at, updated_at';
-export const ORDER_COLUMNS =
-  'id, user_id, status, currency, total_cents, version, created_at, updated_at';
-export const ITEM_COLUMNS =
-  'order_id, position, product_id, sku, name, unit_price_cents, quantity, line_total_cents';
-
-/** GET /products/:id. */
-export const PRODUCT_BY_ID = `SELECT ${PRODUCT_COLUMNS} FROM products WHERE id = $1`;
-
-/** GET /orders: one page of a customer's orders, newest first ($2 = limit + 1). */
-export const ORDERS_PAGE = `SELECT ${ORDER_COLUMNS} FROM orders WHERE user_id = $1
-     ORDER BY created_at DESC, id DESC LIMIT $2`;
-
-/** GET /orders: the items of the orders of a page. */
-export const ORDER_ITEMS_OF = `SELECT ${ITEM_COLUMNS} FROM order_items WHERE order_id = ANY($1::uuid[]) ORDER BY position`;
-
-// ------------------------------------------------------------------------------ placement
-
 /** With an Idempotency-Key: the live key of this user, if any (a replay). */
-export const IDEMPOTENCY_KEY_LOOKUP = `SELECT request_hash, response_status, response_body FROM idempotency_keys
+export const IDEMPOTENCY_KEY_LOOKUP = `SELECT request_hash, response_body FROM idempotency_keys
          WHERE user_id = $1 AND key = $2 AND expires_at > now()`;
 
-/** The quote: the products of the order, without a lock. */
-export const PLACEMENT_QUOTE =
-  'SELECT id, sku, name, price_cents, currency, stock FROM products WHERE id = ANY($1::uuid[])';
+// ------------------------------------------------------------------------------ pgbench
 
-/**
- * The one statement that locks the products in id order, checks stock, price and name,
- * and, when they hold, (stores the idempotency key,) takes the stock and inserts the order
- * and its items. Parameters: $1 product ids, $2 quantities, $3 prices, $4 names, $5 line
- * count, $6 order id, $7 user id, $8 currency, $9 total, $10 now, $11 item ids, $12
- * positions, $13 skus; keyed: $14 key, $15 request hash, $16 response body.
- */
-export function placementStatement(keyed: boolean): string {
-  const gate = keyed
-    ? `gate AS (
-            INSERT INTO idempotency_keys (user_id, key, request_hash, response_status, response_body, expires_at)
-            SELECT $7::uuid, $14::varchar, $15::char(64), 201, $16::jsonb, now() + interval '24 hours'
-            WHERE (SELECT ok FROM checked)
-            ON CONFLICT (user_id, key) DO UPDATE
-              SET request_hash = EXCLUDED.request_hash, response_status = EXCLUDED.response_status,
-                  response_body = EXCLUDED.response_body, created_at = now(), expires_at = EXCLUDED.expires_at
-              WHERE idempotency_keys.expires_at <= now()
-            RETURNING 1)`
-    : 'gate AS (SELECT 1 WHERE (SELECT ok FROM checked))';
-  return `WITH lines AS (
-         SELECT * FROM unnest($1::uuid[], $2::integer[], $3::integer[], $4::varchar[])
-           AS l(product_id, quantity, price_cents, name)
-       ), locked AS (
-         SELECT p.id, p.stock, p.price_cents, p.name FROM products p
-         WHERE p.id IN (SELECT product_id FROM lines) ORDER BY p.id FOR UPDATE
-       ), checked AS (
-         SELECT count(*) = $5::integer AS ok FROM locked k JOIN lines l ON l.product_id = k.id
-         WHERE k.stock >= l.quantity AND k.price_cents = l.price_cents AND k.name = l.name
-       ), ${gate}, taken AS (
-         UPDATE products p SET stock = p.stock - l.quantity, updated_at = now() FROM lines l
-         WHERE p.id = l.product_id AND EXISTS (SELECT 1 FROM gate) RETURNING p.id
-       ), o AS (
-         INSERT INTO orders (id, user_id, status, currency, total_cents, version, created_at, updated_at)
-         SELECT $6::uuid, $7::uuid, 'pending', $8::char(3), $9::bigint, 1, $10::timestamptz, $10::timestamptz
-         WHERE EXISTS (SELECT 1 FROM gate)
-       ), i AS (
-         INSERT INTO order_items
-           (id, order_id, position, product_id, sku, name, unit_price_cents, quantity, line_total_cents)
-         SELECT l.id, $6::uuid, l.position, l.product_id, l.sku, l.name, l.price, l.qty, l.price::bigint * l.qty
-         FROM unnest($11::uuid[], $12::smallint[], $1::uuid[], $13::varchar[], $4::varchar[], $3::integer[], $2::integer[])
-           AS l(id, position, product_id, sku, name, price, qty)
-         WHERE EXISTS (SELECT 1 FROM gate)
-       )
-       SELECT (SELECT ok FROM checked) AS stock_ok, EXISTS (SELECT 1 FROM gate) AS placed`;
+const ORDER_ID = '00000000-0000-4000-8000-00000000000a';
+const ITEM_ID = '00000000-0000-4000-8000-00000000000b';
+const NOW = new Date(0);
+
+/** A statement's `$n` value as SQL text for pgbench, with fresh ids per transaction. */
+function literal(value: unknown): string {
+  if (value === ORDER_ID) {
+    return "md5('o' || :r1 || '-' || :r2)::uuid";
+  }
+  if (value === NOW) {
+    return 'now()';
+  }
+  if (Array.isArray(value)) {
+    if (value.length === 1 && value[0] === ITEM_ID) {
+      return "ARRAY[md5('i' || :r1 || '-' || :r2)::uuid]";
+    }
+    const elements = value.map((v) => `"${String(v).replace(/["\\]/g, (c) => `\\${c}`)}"`);
+    return `'{${elements.join(',')}}'`;
+  }
+  if (typeof value === 'number') {
+    return String(value);
+  }
+  return `'${String(value).replace(/'/g, "''")}'`;
 }
 
+/** `text` with every `$n` replaced by the literal of its value (longest numbers first). */
+const inline = (text: string, values: readonly unknown[]): string =>
+  text.replace(/\$(\d+)/g, (_match, n: string) => literal(values[Number(n) - 1]));
+
 /**
- * pgbench's script for the order-placement reference: the service's two statements with
- * literals for its parameters (the unlocked quote, then the one statement that locks,
- * checks, takes the stock and writes the order) for one unit of the hot product, 19.99 EUR,
- * bought by `buyerId`. Ids are UUIDs read from the bench's own database.
+ * pgbench's script for the order-placement reference: the service's two statements (the
+ * unlocked quote, then the one statement that locks, checks, takes the stock and writes the
+ * order), for one unit of the hot product at 19.99 EUR bought by `buyerId`, with the values
+ * as literals and fresh order and item ids per transaction.
  */
 export function pgbenchHotOrderScript(o: {
   readonly hotProductId: string;
   readonly buyerId: string;
 }): string {
-  const hot = o.hotProductId;
+  const statements = service();
+  const line: ReservedLine = {
+    productId: o.hotProductId,
+    quantity: 1,
+    unitPriceCents: 1999,
+    name: 'Hot product',
+  };
+  const placement = statements.placement(
+    {
+      id: ORDER_ID,
+      userId: o.buyerId,
+      status: 'pending',
+      currency: 'EUR',
+      totalCents: 1999,
+      version: 1,
+      createdAt: NOW,
+      items: [
+        {
+          id: ITEM_ID,
+          position: 0,
+          productId: o.hotProductId,
+          sku: 'BENCH-HOT',
+          name: 'Hot product',
+          unitPriceCents: 1999,
+          quantity: 1,
+          lineTotalCents: 1999,
+        },
+      ],
+    },
+    [line],
+  );
+  const oneLine = (sql: string): string => sql.replace(/\s+/g, ' ').trim();
   return [
-    `SELECT id, sku, name, price_cents, currency, stock FROM products WHERE id = ANY(ARRAY['${hot}']::uuid[]);`,
-    [
-      `WITH stock_lines AS (SELECT * FROM unnest(ARRAY['${hot}']::uuid[], ARRAY[1]::integer[], ARRAY[1999]::integer[], ARRAY['Hot product']::varchar[]) AS l(product_id, quantity, price_cents, name)),`,
-      `stock_locked AS (SELECT p.id, p.stock, p.price_cents, p.name FROM products p WHERE p.id IN (SELECT product_id FROM stock_lines) ORDER BY p.id FOR UPDATE),`,
-      `stock_checked AS (SELECT count(*) = 1 AS ok FROM stock_locked k JOIN stock_lines l ON l.product_id = k.id WHERE k.stock >= l.quantity AND k.price_cents = l.price_cents AND k.name = l.name),`,
-      `placement_gate AS (SELECT 1 WHERE (SELECT ok FROM stock_checked)),`,
-      `stock_taken AS (UPDATE products p SET stock = p.stock - l.quantity, updated_at = now() FROM stock_lines l WHERE p.id = l.product_id AND EXISTS (SELECT 1 FROM placement_gate) RETURNING p.id),`,
-      `order_row AS (INSERT INTO orders (id, user_id, status, currency, total_cents, version, created_at, updated_at) SELECT gen_random_uuid(), '${o.buyerId}', 'pending', 'EUR', 1999, 1, now(), now() WHERE EXISTS (SELECT 1 FROM placement_gate) RETURNING id),`,
-      `order_lines AS (INSERT INTO order_items (id, order_id, position, product_id, sku, name, unit_price_cents, quantity, line_total_cents) SELECT gen_random_uuid(), o.id, 0, '${hot}', 'BENCH-HOT', 'Hot product', 1999, 1, 1999 FROM order_row o)`,
-      `SELECT (SELECT ok FROM stock_checked) AS "stockOk", EXISTS (SELECT 1 FROM placement_gate) AS "placed";`,
-    ].join(' '),
+    '\\set r1 random(1, 1000000000000)',
+    '\\set r2 random(1, 1000000000000)',
+    `${oneLine(inline(statements.productsByIds.text, [[o.hotProductId]]))};`,
+    `${oneLine(inline(placement.text, placement.values))};`,
     '',
   ].join('\n');
 }

@@ -12,7 +12,10 @@
  *
  * Reads select `columns`, the entity's select list (`EntityRows`), so they follow the entity.
  */
-import { SqlParams, type Keyset, type Statement, type StatementPart } from '@app/core';
+// SqlParams by its own path: the bench loads this file into its framework-free baseline, which
+// must not pull in the rest of core (Nest, TypeORM) with it.
+import type { Keyset, Statement, StatementPart } from '@app/core';
+import { SqlParams } from '@app/core/database/sql-params';
 
 import type { StockReservation } from '../catalog';
 
