@@ -3,6 +3,11 @@ import { DataSource } from 'typeorm';
 import { login } from '../factories/users';
 import { useTestDatabase } from '../utils/database';
 import { createTestApp, type TestApp } from '../utils/test-app';
+import { START_TIMEOUT_MS } from '../utils/test-env';
+
+// Tests here start up to four apps each (the starts are what is tested): 5 s is too tight on
+// a loaded box.
+jest.setTimeout(START_TIMEOUT_MS);
 
 describe('first admin from BOOTSTRAP_ADMIN_EMAIL / BOOTSTRAP_ADMIN_PASSWORD', () => {
   const db = useTestDatabase();
