@@ -95,16 +95,5 @@ export const API_DOCUMENT_INFO: ApiDocumentInfo = {
   version: '1.0.0',
   description,
   bearerDescription,
-  tags: [
-    { name: 'Auth', description: 'Log in, rotate refresh tokens, log out.' },
-    {
-      name: 'Users',
-      description: "Registration, the caller's own account, and user administration.",
-    },
-    { name: 'Catalog', description: 'Products: public reads, admin writes.' },
-    {
-      name: 'Orders',
-      description: 'Placing orders (idempotently), reading them, and their status machine.',
-    },
-  ],
+  tagOrder: ['Auth', 'Users', 'Catalog', 'Orders'],
 };

@@ -1,7 +1,6 @@
 import { Body, Controller, Ip } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 
-import { Route, formatDuration } from '@app/core';
+import { ApiTag, Route, formatDuration } from '@app/core';
 
 import { AuthConfig } from './auth.config';
 import { AuthErrorCode } from './auth.errors';
@@ -10,7 +9,7 @@ import { LoginDto } from './dto/login.dto';
 import { RefreshTokenDto } from './dto/refresh-token.dto';
 import { TokenPairResponse } from './dto/token-pair.response';
 
-@ApiTags('Auth')
+@ApiTag('Auth', 'Log in, rotate refresh tokens, log out.')
 @Controller('auth')
 export class AuthController {
   constructor(private readonly auth: AuthService) {}

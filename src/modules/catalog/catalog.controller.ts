@@ -1,8 +1,7 @@
 import { Body, Controller, Query, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 
-import { IdParam, Route, locationOf, type Page } from '@app/core';
+import { ApiTag, IdParam, Route, locationOf, type Page } from '@app/core';
 
 import { UserRole } from '../users';
 import { CatalogErrorCode } from './catalog.errors';
@@ -12,7 +11,7 @@ import { ListProductsQuery } from './dto/list-products.query';
 import { ProductResponse } from './dto/product.response';
 import { UpdateProductDto } from './dto/update-product.dto';
 
-@ApiTags('Catalog')
+@ApiTag('Catalog', 'Products: public reads, admin writes.')
 @Controller('products')
 export class CatalogController {
   constructor(private readonly catalog: CatalogService) {}

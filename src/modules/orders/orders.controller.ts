@@ -6,10 +6,11 @@ import {
   createParamDecorator,
   type ExecutionContext,
 } from '@nestjs/common';
-import { ApiHeader, ApiTags } from '@nestjs/swagger';
+import { ApiHeader } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 
 import {
+  ApiTag,
   CurrentUser,
   IdParam,
   Route,
@@ -60,7 +61,7 @@ const IfMatchVersion = (): ParameterDecorator =>
     }),
   );
 
-@ApiTags('Orders')
+@ApiTag('Orders', 'Placing orders (idempotently), reading them, and their status machine.')
 @Controller('orders')
 export class OrdersController {
   constructor(

@@ -1,7 +1,7 @@
 import { Body, Controller, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 
 import {
+  ApiTag,
   CurrentUser,
   IdParam,
   PageQueryDto,
@@ -18,7 +18,7 @@ import { UserRole } from './user-role';
 import { UsersErrorCode } from './users.errors';
 import { UsersService } from './users.service';
 
-@ApiTags('Users')
+@ApiTag('Users', "Registration, the caller's own account, and user administration.")
 @Controller('users')
 export class UsersController {
   constructor(private readonly users: UsersService) {}

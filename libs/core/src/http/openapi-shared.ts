@@ -1,4 +1,5 @@
-import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional, ApiSchema, ApiTags } from '@nestjs/swagger';
 import type { HeaderObject, ReferenceObject, SchemaObject } from '@nestjs/swagger';
 
 /**
@@ -197,6 +198,31 @@ export class HealthCheckResultSchema {
   @ApiProperty({ type: () => HealthIndicatorsSchema, description: 'Every indicator.' })
   readonly details!: HealthIndicatorsSchema;
 }
+
+// ---- Tags ----
+
+export interface DocumentTag {
+  readonly name: string;
+  readonly description: string;
+}
+
+const tags = new Map<string, DocumentTag>();
+
+/**
+ * Tags a controller's operations and describes the tag, once, where the module is: the
+ * document lists every tag declared this way (in `ApiDocumentInfo.tagOrder`).
+ */
+export function ApiTag(name: string, description: string): ClassDecorator {
+  const known = tags.get(name);
+  if (known !== undefined && known.description !== description) {
+    throw new Error(`Tag ${name} is described twice`);
+  }
+  tags.set(name, { name, description });
+  return applyDecorators(ApiTags(name));
+}
+
+/** The tags controllers declared, in declaration order. */
+export const declaredTags = (): readonly DocumentTag[] => [...tags.values()];
 
 // ---- Headers ----
 

@@ -19,6 +19,7 @@ import { IS_PUBLIC_KEY } from '../security/public.decorator';
 import {
   BEARER_SCHEME,
   FieldErrorSchema,
+  declaredTags,
   ProblemDetailsSchema,
   RATE_LIMIT_HEADERS,
   REQUEST_ID_PATTERN,
@@ -63,8 +64,8 @@ export abstract class ApiDocumentInfo {
   abstract readonly version: string;
   /** Markdown: conventions, authentication, errors, limits. */
   abstract readonly description: DocText;
-  /** The tags of the app's controllers (`@ApiTags`), in the order the document lists them. */
-  abstract readonly tags: ReadonlyArray<{ readonly name: string; readonly description: string }>;
+  /** The order of the modules' tags (`@ApiTag`) in the document; tags not listed follow. */
+  abstract readonly tagOrder: readonly string[];
   /** The bearer scheme: where a token comes from and what it is. */
   abstract readonly bearerDescription: DocText;
 }
@@ -130,7 +131,12 @@ function documentConfig(
         'is 1..128 characters of `[A-Za-z0-9._-]`.',
       schema: { type: 'string', maxLength: 128, pattern: REQUEST_ID_PATTERN },
     });
-  for (const tag of [...info.tags, OPERATIONS_TAG]) {
+  const rank = (name: string): number => {
+    const index = info.tagOrder.indexOf(name);
+    return index === -1 ? info.tagOrder.length : index;
+  };
+  const tags = [...declaredTags()].sort((a, b) => rank(a.name) - rank(b.name));
+  for (const tag of [...tags, OPERATIONS_TAG]) {
     builder.addTag(tag.name, tag.description);
   }
   const config = builder.build();
@@ -442,7 +448,13 @@ function tightenRequestSchemas(
   }
   for (const [name, fields] of requiredAnyOfSchemas()) {
     const target = schemas[name];
-    if (target !== undefined && !('$ref' in target)) {
+    if (target === undefined || '$ref' in target) {
+      continue;
+    }
+    // One field to choose from is simply a required field.
+    if (fields.length === 1) {
+      target.required = [...new Set([...(target.required ?? []), ...fields])];
+    } else {
       target.anyOf = fields.map((field) => ({ required: [field] }));
     }
   }

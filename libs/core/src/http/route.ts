@@ -59,7 +59,8 @@ interface RouteDeclaration {
   /** The operation's stable name (generated clients' method names). */
   readonly operationId: string;
   readonly summary: string;
-  readonly description?: DocText;
+  /** What a client needs to know beyond the summary (Markdown). */
+  readonly description: DocText;
   /** The success status: 201 for POST and 200 for the rest unless given. */
   readonly status?: SuccessStatus;
   readonly response: RouteResponse;
@@ -171,9 +172,7 @@ function route(method: keyof typeof METHODS, path: string, spec: RouteSpec): Met
     ApiOperation({
       operationId: spec.operationId,
       summary: spec.summary,
-      ...(spec.description === undefined
-        ? {}
-        : { description: typeof spec.description === 'string' ? spec.description : '' }),
+      description: typeof spec.description === 'string' ? spec.description : '',
     }),
     successResponse(status, spec.response),
     ApiProblems(problemsOf(spec.errors ?? []), BASELINE_PROBLEMS),
