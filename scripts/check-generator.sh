@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Keeps the domain-module generator from rotting: generate a throwaway module into a
-# temporary copy of the repository, then typecheck, lint, format-check, run its unit and
-# e2e specs on PostgreSQL, and check that its migration matches its entity.
+# Keeps the domain-module generator and CI from disagreeing: generate a throwaway module into
+# a temporary copy of the repository and run on it every step of .ci/run that looks at code
+# (the steps of `npm test`, the migration drift check, the OpenAPI document and its lint),
+# with the very npm scripts CI runs. The suites run are the generated module's own and the
+# contract suite, which checks every route of the app (the new ones included) against the
+# document. Only installing, auditing, the deployment manifests and the image are left out:
+# the generator changes no dependency and no deployment file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -12,22 +16,31 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+step() { echo "== generator check: $*"; }
 
-git ls-files -co --exclude-standard | grep -v -e '^openapi.json$' -e '^node_modules' -e '^dist/' | tar -cf - -T - | tar -xf - -C "$work"
+git ls-files -co --exclude-standard | grep -v -e '^node_modules' -e '^dist/' | tar -cf - -T - | tar -xf - -C "$work"
 ln -s "$repo/node_modules" "$work/node_modules"
 cd "$work"
 
+step "generate"
 npm run --silent g:module -- gadgets </dev/null
 test -f src/modules/gadgets/gadgets.module.ts
 grep -q "GadgetsModule" src/app.module.ts
 
-generated=(src/modules/gadgets test/e2e/gadgets.e2e-spec.ts src/database/migrations src/app.module.ts)
-npx prettier --check --log-level warn "${generated[@]}"
-npx tsc --noEmit -p tsconfig.json
-npx eslint "${generated[@]}"
-npx depcruise src libs --config .dependency-cruiser.cjs >/dev/null
-NODE_OPTIONS=--experimental-vm-modules TZ=UTC npx jest --selectProjects unit e2e --testPathPatterns gadgets
+step "typecheck"; npm run --silent typecheck
+step "lint"; npm run --silent lint
+step "architecture"; npm run --silent lint:arch
+step "format"; npm run --silent format:check
+step "unit and e2e (the module's suites, and the contract suite over every route)"
+NODE_OPTIONS="--experimental-vm-modules ${NODE_OPTIONS:-}" TZ=UTC \
+  npx jest --selectProjects unit e2e --testPathPatterns gadgets contract
 
+step "migration drift"
 psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $db"
 DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db" LOG_LEVEL=warn npm run --silent migration:check
+
+step "OpenAPI document (the module's routes and codes included) and its lint"
+npm run --silent openapi
+grep -q '"/api/v1/gadgets/{id}"' openapi.json
+npm run --silent openapi:lint
 echo "generator check passed"
