@@ -10,7 +10,7 @@ import { UsersModule } from './modules/users';
 
 /**
  * The composition root: the platform (CoreModule) and the domain modules, nothing else.
- * `nest g module <name>` adds new domain modules to `imports` below.
+ * `npm run g:module -- <name>` adds new domain modules to `imports` below.
  */
 @Module({
   imports: [UsersModule, AuthModule, CatalogModule, OrdersModule],
