@@ -38,6 +38,7 @@ export * from './logging/pino-nest-logger';
 export * from './logging/request-logger';
 export * from './observability/metrics.service';
 export * from './redis/redis.constants';
+export * from './security/access-rule';
 export * from './security/access.guard';
 export * from './security/auth-context';
 export * from './security/public.decorator';

@@ -14,8 +14,7 @@ import type {
 import { AppConfig } from '../config/app-config';
 import { CoreErrorCode } from '../errors/core-error-codes';
 import { registeredErrorCodes, type ProblemStatus } from '../errors/error-codes';
-import { ROLES_KEY } from '../security/auth-context';
-import { IS_PUBLIC_KEY } from '../security/public.decorator';
+import { accessRuleOf } from '../security/access-rule';
 import {
   BEARER_SCHEME,
   FieldErrorSchema,
@@ -182,10 +181,6 @@ export interface RouteHandler {
 }
 
 /** Handler metadata first, then the controller's: what `AccessGuard` reads. */
-function declared(key: string, handler: object, controller: Type): unknown {
-  return Reflect.getMetadata(key, handler) ?? Reflect.getMetadata(key, controller);
-}
-
 /** Every route of `app` that the document describes (not `@ApiExclude...`). */
 export function documentedRoutes(app: INestApplication): RouteHandler[] {
   const routes: RouteHandler[] = [];
@@ -219,8 +214,7 @@ export function documentedRoutes(app: INestApplication): RouteHandler[] {
           handler,
           name,
           operationId: operation?.operationId,
-          isPublic: declared(IS_PUBLIC_KEY, handler, controller) === true,
-          roles: declared(ROLES_KEY, handler, controller) as readonly string[] | undefined,
+          ...accessRuleOf(handler, controller),
         });
       }
     }

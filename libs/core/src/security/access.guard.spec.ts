@@ -1,5 +1,5 @@
 import { Controller, Get, type ExecutionContext } from '@nestjs/common';
-import { Reflector, type ModuleRef } from '@nestjs/core';
+import type { ModuleRef } from '@nestjs/core';
 import type { Request } from 'express';
 
 import { AppError } from '../errors/app-error';
@@ -38,7 +38,7 @@ function guardWith(authenticator: Authenticator | null): AccessGuard {
       return authenticator;
     },
   } as unknown as ModuleRef;
-  const guard = new AccessGuard(new Reflector(), moduleRef);
+  const guard = new AccessGuard(moduleRef);
   guard.onModuleInit();
   return guard;
 }

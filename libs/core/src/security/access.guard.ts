@@ -4,13 +4,13 @@ import {
   type ExecutionContext,
   type OnModuleInit,
 } from '@nestjs/common';
-import { ModuleRef, Reflector } from '@nestjs/core';
+import { ModuleRef } from '@nestjs/core';
 import type { Request } from 'express';
 
 import { ForbiddenError, UnauthorizedError } from '../errors/app-error';
 import { CoreErrorCode } from '../errors/core-error-codes';
-import { ROLES_KEY, setAuthenticatedUser, type AuthenticatedUser } from './auth-context';
-import { IS_PUBLIC_KEY } from './public.decorator';
+import { accessRuleOf, type AccessRule } from './access-rule';
+import { setAuthenticatedUser, type AuthenticatedUser } from './auth-context';
 
 /**
  * The port an authentication module implements (the auth module binds its JWT
@@ -40,21 +40,13 @@ class RoleRequiredError extends ForbiddenError {
  * limit): every route is authenticated unless @Public(), then @Roles() is enforced.
  */
 /** What a route declares about access (`@Public()`, `@Roles()`), read once per handler. */
-interface AccessRule {
-  readonly isPublic: boolean;
-  readonly roles: readonly string[] | undefined;
-}
-
 @Injectable()
 export class AccessGuard implements CanActivate, OnModuleInit {
   private authenticator: Authenticator | null = null;
   /** By controller class, then handler: a handler inherited by two controllers has two rules. */
   private readonly rules = new WeakMap<object, WeakMap<object, AccessRule>>();
 
-  constructor(
-    private readonly reflector: Reflector,
-    private readonly moduleRef: ModuleRef,
-  ) {}
+  constructor(private readonly moduleRef: ModuleRef) {}
 
   onModuleInit(): void {
     try {
@@ -92,12 +84,7 @@ export class AccessGuard implements CanActivate, OnModuleInit {
     }
     let rule = byHandler.get(handler);
     if (rule === undefined) {
-      const targets = [handler, controller];
-      rule = {
-        isPublic:
-          this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true,
-        roles: this.reflector.getAllAndOverride<readonly string[] | undefined>(ROLES_KEY, targets),
-      };
+      rule = accessRuleOf(handler, controller);
       byHandler.set(handler, rule);
     }
     return rule;
