@@ -278,6 +278,29 @@ describe('orders', () => {
       expect(await stockOf(product)).toBe(8);
     });
 
+    it('stays readable by the previous release during a rolling update, both ways', async () => {
+      // The previous release writes response_status and replays it: this release's keys
+      // must give it 201, and a key it wrote must replay here.
+      const product = await createProduct(t.http, admin, { stock: 10 });
+      const first = await place(alice, [{ productId: product.id, quantity: 1 }], 'key-roll-1');
+      expect(first.status).toBe(201);
+      const rows = await t.sql<{ response_status: number }>(
+        "SELECT response_status FROM idempotency_keys WHERE key = 'key-roll-1'",
+      );
+      expect(rows).toEqual([{ response_status: 201 }]);
+      await t.sql(
+        `INSERT INTO idempotency_keys (user_id, key, request_hash, response_status, response_body, expires_at)
+         SELECT user_id, 'key-roll-2', request_hash, 201, response_body, expires_at
+         FROM idempotency_keys WHERE key = 'key-roll-1'`,
+      );
+      const replay = await place(alice, [{ productId: product.id, quantity: 1 }], 'key-roll-2');
+      expect({ status: replay.status, replayed: replay.headers['idempotent-replayed'] }).toEqual({
+        status: 201,
+        replayed: 'true',
+      });
+      expect(replay.body).toEqual(first.body);
+    });
+
     it('refuses the same key with a different body (422)', async () => {
       const product = await createProduct(t.http, admin);
       await place(alice, [{ productId: product.id, quantity: 1 }], 'key-diff-1').expect(201);

@@ -16,6 +16,22 @@ export class IdempotencyKeyEntity {
   @Column({ name: 'request_hash', type: 'char', length: 64 })
   requestHash!: string;
 
+  /**
+   * Not part of the model: a replay is always the 201 that placed the order. The column is
+   * kept, with a default, only so that replicas of the previous release (which write and read
+   * it) keep working during a rolling update; the release after this one drops it. Never
+   * selected, inserted or updated by this code.
+   */
+  @Column({
+    name: 'response_status',
+    type: 'smallint',
+    default: 201,
+    select: false,
+    insert: false,
+    update: false,
+  })
+  readonly previousReleaseResponseStatus?: number;
+
   @Column({ name: 'response_body', type: 'jsonb' })
   responseBody!: unknown;
 
