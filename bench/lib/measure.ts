@@ -8,31 +8,14 @@ import { round } from '../../scripts/lib/cli.ts';
 
 import { cfg } from './config.ts';
 import type { PgbenchResult } from './database.ts';
-import { cannon, statusCounts } from './load.ts';
+import { cannon, runFigures, statusCounts, type RunFigures } from './load.ts';
 import { cpuWindow, processTree, type Memory } from './proc-cpu.ts';
 import type { Ctx, Scenario } from './scenarios.ts';
 
-export interface Measured {
-  readonly reqPerSec: number;
-  readonly okPerSec: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly maxMs: number;
-  readonly total: number;
-  readonly ok: number;
-  readonly non2xx: number;
-  readonly errors: number;
-  readonly timeouts: number;
+export interface Measured extends RunFigures {
   readonly statusCodes: Record<string, number>;
-  readonly durationS: number;
-  readonly serverCpuMsPerReq: number | null;
-  readonly dbCpuMsPerReq: number | null;
-  readonly serverCpuPct: number;
-  readonly dbCpuPct: number;
-  readonly loadGenCpuPct: number;
   /** Busy CPU on the box not accounted for by server, its DB backends or this process (% of all cores). */
   readonly otherCpuPct: number | null;
-  readonly machineBusyPct: number | null;
   readonly cores: number;
 }
 
@@ -50,32 +33,12 @@ export async function measure(
   const spent = await cpuWindow(() => processTree(target.pid), dbPids);
   const r = await cannon(target.port, options, scenario.connections, cfg.durationS);
   const cpu = await spent();
-  const busy = cpu.machineBusyMs;
-  const total = cpu.machineTotalMs;
-  const ok = r['2xx'];
+  const figures = runFigures(r, cpu, 3);
   return {
-    reqPerSec: round(r.requests.average, 0),
-    okPerSec: round(ok / r.duration, 0),
-    p50Ms: r.latency.p50,
-    p99Ms: r.latency.p99,
-    maxMs: r.latency.max,
-    total: r.requests.total,
-    ok,
-    non2xx: r.non2xx,
-    errors: r.errors,
-    timeouts: r.timeouts,
+    ...figures,
     statusCodes: statusCounts(r),
-    durationS: r.duration,
-    serverCpuMsPerReq: ok > 0 ? round(cpu.serverMs / ok, 3) : null,
-    dbCpuMsPerReq: ok > 0 ? round(cpu.dbMs / ok, 3) : null,
-    serverCpuPct: round((cpu.serverMs / (r.duration * 1000)) * 100, 0),
-    dbCpuPct: round((cpu.dbMs / (r.duration * 1000)) * 100, 0),
-    loadGenCpuPct: round((cpu.selfMs / (r.duration * 1000)) * 100, 0),
     otherCpuPct:
-      total > 0
-        ? round((Math.max(0, busy - cpu.serverMs - cpu.dbMs - cpu.selfMs) / total) * 100, 0)
-        : null,
-    machineBusyPct: total > 0 ? round((busy / total) * 100, 0) : null,
+      cpu.machineTotalMs > 0 ? round((figures.otherCpuMs / cpu.machineTotalMs) * 100, 0) : null,
     cores: os.cpus().length,
   };
 }

@@ -43,7 +43,7 @@ import {
 } from '../../scripts/lib/cli.ts';
 import { assertLoopbackUrl, expectStatus, freePort } from '../../scripts/lib/loopback-http.ts';
 import { killAllOnExit, launch, stopAll, type LaunchedServer } from '../../scripts/lib/server.ts';
-import { cannon } from '../lib/load.ts';
+import { cannon, runFigures, type RunFigures } from '../lib/load.ts';
 import { cpuWindow } from '../lib/proc-cpu.ts';
 
 const HERE = import.meta.dirname;
@@ -219,57 +219,18 @@ async function measure(
   const spent = await cpuWindow(() => [server.pid], dbPids);
   const r = await load(server.port, ids, cfg.durationS);
   const cpu = await spent();
-  const busy = cpu.machineBusyMs;
-  const total = cpu.machineTotalMs;
-  const ok = r['2xx'];
-  const windowMs = r.duration * 1000;
+  const figures = runFigures(r, cpu, 4);
   return {
-    reqPerSec: round(r.requests.average, 0),
-    okPerSec: round(ok / r.duration, 0),
-    p50Ms: r.latency.p50,
-    p99Ms: r.latency.p99,
-    maxMs: r.latency.max,
-    total: r.requests.total,
-    ok,
-    non2xx: r.non2xx,
-    errors: r.errors,
-    timeouts: r.timeouts,
+    ...figures,
     bytesPerResponse: r.requests.total > 0 ? round(r.throughput.total / r.requests.total, 0) : 0,
-    durationS: r.duration,
-    serverCpuMsPerReq: ok > 0 ? round(cpu.serverMs / ok, 4) : null,
-    dbCpuMsPerReq: ok > 0 ? round(cpu.dbMs / ok, 4) : null,
-    serverCpuPct: round((cpu.serverMs / windowMs) * 100, 0),
-    dbCpuPct: round((cpu.dbMs / windowMs) * 100, 0),
-    loadGenCpuPct: round((cpu.selfMs / windowMs) * 100, 0),
-    otherCpuPct: round(
-      (Math.max(0, busy - cpu.serverMs - cpu.dbMs - cpu.selfMs) / windowMs) * 100,
-      0,
-    ),
-    machineBusyPct: total > 0 ? round((busy / total) * 100, 0) : null,
+    otherCpuPct: round((figures.otherCpuMs / (r.duration * 1000)) * 100, 0),
   };
 }
 
-interface Measured {
-  readonly reqPerSec: number;
-  readonly okPerSec: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly maxMs: number;
-  readonly total: number;
-  readonly ok: number;
-  readonly non2xx: number;
-  readonly errors: number;
-  readonly timeouts: number;
+interface Measured extends RunFigures {
   readonly bytesPerResponse: number;
-  readonly durationS: number;
-  readonly serverCpuMsPerReq: number | null;
-  readonly dbCpuMsPerReq: number | null;
-  readonly serverCpuPct: number;
-  readonly dbCpuPct: number;
-  readonly loadGenCpuPct: number;
   /** Busy CPU not accounted for by the server, its DB backends or this process (% of one core). */
   readonly otherCpuPct: number;
-  readonly machineBusyPct: number | null;
 }
 
 interface Run extends Measured {
