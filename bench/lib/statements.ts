@@ -206,7 +206,7 @@ function literal(value: unknown): string {
   return `'${String(value).replace(/'/g, "''")}'`;
 }
 
-/** `text` with every `$n` replaced by the literal of its value (longest numbers first). */
+/** `text` with every `$n` replaced by the literal of its value. */
 const inline = (text: string, values: readonly unknown[]): string =>
   text.replace(/\$(\d+)/g, (_match, n: string) => literal(values[Number(n) - 1]));
 

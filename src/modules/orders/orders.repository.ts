@@ -21,8 +21,6 @@ import {
 } from './orders.sql';
 import type { PricedLine } from './pricing';
 
-export type { OrderFilter } from './orders.sql';
-
 export interface NewOrder {
   readonly userId: string;
   readonly currency: string;

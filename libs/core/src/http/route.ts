@@ -68,7 +68,7 @@ interface RouteDeclaration {
   readonly errors?: readonly ErrorCode[];
 }
 
-/** Who may call it: everyone (`public`), or any authenticated caller, or only `roles`. */
+/** Who may call it: everyone (`public`), or every authenticated caller, or only `roles`. */
 type RouteAccess =
   | { readonly public: true; readonly roles?: never }
   | { readonly public?: never; readonly roles?: readonly [Role, ...Role[]] };

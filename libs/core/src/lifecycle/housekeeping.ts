@@ -32,10 +32,6 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
     this.tasks.push(task);
   }
 
-  registered(): readonly HousekeepingTask[] {
-    return this.tasks;
-  }
-
   onApplicationBootstrap(): void {
     for (const task of this.tasks) {
       const timer = setInterval(() => void this.runNow(task), task.everyMs);

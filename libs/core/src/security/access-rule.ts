@@ -4,7 +4,7 @@ import { IS_PUBLIC_KEY } from './public.decorator';
 /** Who may call a route, as its decorators declare it. */
 export interface AccessRule {
   readonly isPublic: boolean;
-  /** Undefined: any authenticated caller. */
+  /** Undefined: every authenticated caller may call it. */
   readonly roles: readonly Role[] | undefined;
 }
 

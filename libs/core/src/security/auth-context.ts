@@ -4,7 +4,7 @@ import type { Request } from 'express';
 /**
  * The application's role type, declared by the module that owns roles (declaration merging:
  * `declare module '@app/core' { interface RoleType { role: UserRole } }`), so that core stays
- * domain-agnostic and every role check and `@Roles()` is still typed. Unmerged: any string.
+ * domain-agnostic and every role check and `@Roles()` is still typed. Unmerged: `string`.
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled in by merging
 export interface RoleType {}
