@@ -45,6 +45,8 @@ import {
   asObject,
   errorCode,
   expectStatus,
+  loginToken,
+  registerCustomer,
   freePort,
   inParallel,
   parseBody,
@@ -273,10 +275,7 @@ interface Seeded {
 }
 
 async function seed(port: number): Promise<Seeded> {
-  const adminToken = stringField(
-    await expectStatus({ port, method: 'POST', path: '/api/v1/auth/login', body: ADMIN }, 200),
-    'accessToken',
-  );
+  const adminToken = await loginToken(port, ADMIN);
   const products = await inParallel(
     4,
     Array.from(
@@ -302,23 +301,15 @@ async function seed(port: number): Promise<Seeded> {
   );
   const customers = await inParallel(
     2,
-    Array.from({ length: 4 }, (_, i) => async () => {
-      const email = `soak-customer-${i}@example.com`;
-      await expectStatus(
-        {
-          port,
-          method: 'POST',
-          path: '/api/v1/users',
-          body: { email, name: `Soak ${i}`, password: PASSWORD },
-        },
-        201,
-      );
-      const tokens = await expectStatus(
-        { port, method: 'POST', path: '/api/v1/auth/login', body: { email, password: PASSWORD } },
-        200,
-      );
-      return { email, token: stringField(tokens, 'accessToken') };
-    }),
+    Array.from(
+      { length: 4 },
+      (_, i) => () =>
+        registerCustomer(port, {
+          email: `soak-customer-${i}@example.com`,
+          name: `Soak ${i}`,
+          password: PASSWORD,
+        }),
+    ),
   );
   return { productIds: products.map((p) => stringField(p, 'id')), customers };
 }

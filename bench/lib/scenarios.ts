@@ -8,6 +8,8 @@ import {
   arrayField,
   asObject,
   expectStatus,
+  loginToken,
+  registerCustomer,
   inParallel,
   stringField,
 } from '../../scripts/lib/loopback-http.ts';
@@ -196,27 +198,13 @@ export function selectedScenarios(): Scenario[] {
 
 /** Seeds through the service's own API (SEED: customers, products, the reader's orders). */
 export async function seed(port: number): Promise<Ctx> {
-  const adminToken = stringField(
-    await expectStatus({ port, method: 'POST', path: '/api/v1/auth/login', body: ADMIN }, 200),
-    'accessToken',
-  );
-  const customer = async (who: string): Promise<Customer> => {
-    const email = `bench-${who}@example.com`;
-    await expectStatus(
-      {
-        port,
-        method: 'POST',
-        path: '/api/v1/users',
-        body: { email, name: `Bench ${who}`, password: PASSWORD },
-      },
-      201,
-    );
-    const tokens = await expectStatus(
-      { port, method: 'POST', path: '/api/v1/auth/login', body: { email, password: PASSWORD } },
-      200,
-    );
-    return { email, token: stringField(tokens, 'accessToken') };
-  };
+  const adminToken = await loginToken(port, ADMIN);
+  const customer = (who: string): Promise<Customer> =>
+    registerCustomer(port, {
+      email: `bench-${who}@example.com`,
+      name: `Bench ${who}`,
+      password: PASSWORD,
+    });
   const [reader, buyer] = await Promise.all([customer('reader'), customer('buyer')]);
 
   const hot = await expectStatus(

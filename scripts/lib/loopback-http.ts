@@ -200,3 +200,29 @@ export function arrayField(value: unknown, key: string): readonly unknown[] {
   }
   return field as unknown[];
 }
+
+/** Logs in through the service's API (`POST /api/v1/auth/login`): the access token. */
+export async function loginToken(
+  port: number,
+  credentials: { readonly email: string; readonly password: string },
+): Promise<string> {
+  const tokens = await expectStatus(
+    {
+      port,
+      method: 'POST',
+      path: '/api/v1/auth/login',
+      body: { email: credentials.email, password: credentials.password },
+    },
+    200,
+  );
+  return stringField(tokens, 'accessToken');
+}
+
+/** Registers a customer through the service's API and logs them in. */
+export async function registerCustomer(
+  port: number,
+  customer: { readonly email: string; readonly name: string; readonly password: string },
+): Promise<{ readonly email: string; readonly token: string }> {
+  await expectStatus({ port, method: 'POST', path: '/api/v1/users', body: customer }, 201);
+  return { email: customer.email, token: await loginToken(port, customer) };
+}
