@@ -8,14 +8,24 @@ import { METRICS_IPC } from '../observability/metrics.service';
 import { releaseBootGuard } from './boot-guard';
 
 export interface PrimaryOptions {
+  /** HTTP children. */
   readonly workers: number;
+  /**
+   * Job children (CLUSTER_JOB_WORKERS). With any, HTTP children run as APP_ROLE=api and job
+   * children as APP_ROLE=worker, so jobs run only in the job children; with 0 (the default)
+   * every child keeps the configured APP_ROLE.
+   */
+  readonly jobWorkers?: number;
   /** The workers' own drain deadline; the primary waits a little longer, then kills. */
   readonly shutdownTimeoutMs: number;
   readonly logger: Logger;
   /** Respawn backoff: baseDelayMs · 2^(recent crashes − 1), capped at maxDelayMs. */
   readonly baseDelayMs?: number;
   readonly maxDelayMs?: number;
-  /** More than maxCrashes unexpected exits within windowMs is a crash loop: give up, exit 1. */
+  /**
+   * More than maxCrashes unexpected exits of one kind of child within windowMs is a crash
+   * loop: give up, exit 1.
+   */
   readonly maxCrashes?: number;
   readonly windowMs?: number;
   readonly exit?: (code: number) => void;
@@ -23,15 +33,53 @@ export interface PrimaryOptions {
 
 const KILL_GRACE_MS = 5_000;
 
+/** What a cluster child does: serve HTTP, or run background jobs. */
+type ChildKind = 'http' | 'jobs';
+
 /**
- * The cluster primary: forks the workers, replaces one that dies unexpectedly with
- * exponential backoff (no fork storm; a crash loop makes the primary exit 1 for its own
- * supervisor), never respawns during its own shutdown, forwards SIGTERM/SIGINT, waits for
- * the workers to drain and exits 0, or 1 if any worker failed or had to be killed.
- * It also answers workers' /metrics requests with the aggregate of every worker.
+ * The environment a child of that kind is forked with. Without job children nothing is
+ * overridden: each child inherits the configured APP_ROLE (`all` serves and runs jobs).
+ */
+function childEnv(kind: ChildKind, jobWorkers: number): Record<string, string> | undefined {
+  if (jobWorkers === 0) {
+    return undefined;
+  }
+  return { APP_ROLE: kind === 'http' ? 'api' : 'worker' };
+}
+
+/**
+ * Unexpected exits of one kind of child within a sliding window. Kept per kind so that job
+ * children crashing on a poisoned job neither slow down the respawn of an HTTP child nor
+ * the other way round; a loop of either kind still ends the primary (a supervisor restart
+ * is the only remedy, and an instance silently running no jobs would be worse).
+ */
+class CrashHistory {
+  private readonly times: number[] = [];
+
+  constructor(private readonly windowMs: number) {}
+
+  /** Records a crash at `now`; returns the crashes within the window, this one included. */
+  record(now: number): number {
+    this.times.push(now);
+    while (this.times.length > 0 && (this.times[0] ?? now) < now - this.windowMs) {
+      this.times.shift();
+    }
+    return this.times.length;
+  }
+}
+
+/**
+ * The cluster primary: forks the HTTP workers and the job workers, replaces one that dies
+ * unexpectedly by one of the same kind with exponential backoff (no fork storm; a crash
+ * loop makes the primary exit 1 for its own supervisor), never respawns during its own
+ * shutdown, forwards SIGTERM/SIGINT to both kinds, waits for all of them to drain and
+ * exits 0, or 1 if any worker failed or had to be killed.
+ * It also answers workers' /metrics requests with the aggregate of every worker (job
+ * workers included: they answer the aggregation over IPC although they do not listen).
  */
 export function runPrimary(options: PrimaryOptions): void {
   const { logger, workers } = options;
+  const jobWorkers = options.jobWorkers ?? 0;
   const baseDelayMs = options.baseDelayMs ?? 500;
   const maxDelayMs = options.maxDelayMs ?? 30_000;
   const maxCrashes = options.maxCrashes ?? 5;
@@ -39,15 +87,21 @@ export function runPrimary(options: PrimaryOptions): void {
   const exit = options.exit ?? ((code: number) => process.exit(code));
 
   const aggregator = new AggregatorRegistry();
-  const crashes: number[] = [];
+  const crashes: Record<ChildKind, CrashHistory> = {
+    http: new CrashHistory(windowMs),
+    jobs: new CrashHistory(windowMs),
+  };
+  /** Kind of each live child by worker id, so a dead one is replaced by one of its kind. */
+  const kinds = new Map<number, ChildKind>();
   /** Workers the primary told to stop: one that dies of that SIGTERM did what it was asked. */
   const askedToStop = new Set<number>();
   let shuttingDown = false;
   let failed = false;
 
-  const fork = (): Worker => {
-    const worker = cluster.fork();
-    logger.info({ workerId: worker.id, pid: worker.process.pid }, 'Worker started');
+  const fork = (kind: ChildKind): Worker => {
+    const worker = cluster.fork(childEnv(kind, jobWorkers));
+    kinds.set(worker.id, kind);
+    logger.info({ workerId: worker.id, pid: worker.process.pid, kind }, 'Worker started');
     return worker;
   };
 
@@ -78,7 +132,7 @@ export function runPrimary(options: PrimaryOptions): void {
       for (const worker of Object.values(cluster.workers ?? {})) {
         if (worker !== undefined) {
           logger.error(
-            { workerId: worker.id, pid: worker.process.pid },
+            { workerId: worker.id, pid: worker.process.pid, kind: kinds.get(worker.id) },
             'Worker missed the deadline: killed',
           );
           failed = true;
@@ -90,33 +144,32 @@ export function runPrimary(options: PrimaryOptions): void {
   };
 
   cluster.on('exit', (worker, code, signal) => {
+    // Every child is forked through fork(); 'http' is only the type checker's fallback.
+    const kind = kinds.get(worker.id) ?? 'http';
+    kinds.delete(worker.id);
     if (shuttingDown) {
       // Exit 0, or killed by the SIGTERM it was sent before its own handlers were up (a worker
       // still starting): orderly. Any other code or signal (our deadline SIGKILL) is a failure.
       const orderly = code === 0 || (signal === 'SIGTERM' && askedToStop.has(worker.id));
       failed ||= !orderly;
-      logger.info({ workerId: worker.id, code, signal }, 'Worker stopped');
+      logger.info({ workerId: worker.id, kind, code, signal }, 'Worker stopped');
       finishIfDone();
       return;
     }
-    const now = Date.now();
-    crashes.push(now);
-    while (crashes.length > 0 && (crashes[0] ?? now) < now - windowMs) {
-      crashes.shift();
-    }
-    if (crashes.length > maxCrashes) {
-      logger.fatal({ crashes: crashes.length, windowMs }, 'Workers keep crashing: giving up');
+    const recent = crashes[kind].record(Date.now());
+    if (recent > maxCrashes) {
+      logger.fatal({ kind, crashes: recent, windowMs }, 'Workers keep crashing: giving up');
       shutdown('crash loop', 1);
       return;
     }
-    const delayMs = Math.min(baseDelayMs * 2 ** (crashes.length - 1), maxDelayMs);
+    const delayMs = Math.min(baseDelayMs * 2 ** (recent - 1), maxDelayMs);
     logger.warn(
-      { workerId: worker.id, code, signal, respawnInMs: delayMs },
+      { workerId: worker.id, kind, code, signal, respawnInMs: delayMs },
       'Worker died unexpectedly',
     );
     setTimeout(() => {
       if (!shuttingDown) {
-        fork();
+        fork(kind);
       }
     }, delayMs);
   });
@@ -184,8 +237,11 @@ export function runPrimary(options: PrimaryOptions): void {
   // open by the primary forever (Node never closes it). With SCHED_NONE a worker's death
   // resets only the connections it had accepted; queued ones go to the other workers.
   cluster.schedulingPolicy = cluster.SCHED_NONE;
-  logger.info({ workers, pid: process.pid }, 'Cluster primary started');
+  logger.info({ workers, jobWorkers, pid: process.pid }, 'Cluster primary started');
   for (let i = 0; i < workers; i += 1) {
-    fork();
+    fork('http');
+  }
+  for (let i = 0; i < jobWorkers; i += 1) {
+    fork('jobs');
   }
 }
