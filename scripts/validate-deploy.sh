@@ -3,7 +3,9 @@
 #   Dockerfile, .dockerignore, docker-compose.yml, deploy/nginx/nginx.conf, deploy/k8s/*.yaml
 # Every file is parsed (YAML with PyYAML, else the `yaml`/`js-yaml` npm package when it is
 # in node_modules, else text-level checks only), then the values that must agree across
-# files are compared: ports, probe paths, shutdown timings, images, names, limits.
+# files are compared: ports, probe paths, shutdown timings, images, names, limits, and the
+# split into API processes (APP_ROLE=api, behind nginx / the Service) and job workers
+# (APP_ROLE=worker, reached by nothing), with one connection budget over both.
 # `kubectl kustomize` also renders deploy/k8s when kubectl is installed.
 #
 # Usage: scripts/validate-deploy.sh        Exit 0 when consistent, 1 with a list otherwise.
@@ -212,10 +214,21 @@ def memory_budget(env, workers):
 
 
 def workers_of(env, label):
-    """CLUSTER_WORKERS as a number; `max` (one per CPU) cannot be budgeted, so it fails."""
+    """Node processes in one container: CLUSTER_WORKERS, plus CLUSTER_JOB_WORKERS under a
+    cluster primary (CLUSTER_WORKERS > 1). `max` (one per CPU) cannot be budgeted: it fails."""
     value = str(env.get("CLUSTER_WORKERS", "1")).strip() or "1"
     check(value.isdigit(), f"{label}CLUSTER_WORKERS is an explicit number ({value}), so memory and connections add up")
-    return int(value) if value.isdigit() else 1
+    workers = int(value) if value.isdigit() else 1
+    return workers + (as_int(env.get("CLUSTER_JOB_WORKERS"), 0) if workers > 1 else 0)
+
+
+def connections_of(env):
+    """Connections one process may open: the application's pool and the job queue's own."""
+    return as_int(env.get("DB_POOL_MAX"), 20) + as_int(env.get("JOBS_DB_POOL_MAX"), 4)
+
+
+def role_of(env):
+    return str(env.get("APP_ROLE", "all")).strip() or "all"
 
 
 def env_map(environment):
@@ -245,6 +258,8 @@ REQUIRED = [
     "deploy/k8s/migration-job.yaml",
     "deploy/k8s/pdb.yaml",
     "deploy/k8s/hpa.yaml",
+    "deploy/k8s/worker-deployment.yaml",
+    "deploy/k8s/worker-pdb.yaml",
 ]
 missing = [f for f in REQUIRED if not os.path.isfile(path(f))]
 check(not missing, "deployment files present" + (f" (missing: {', '.join(missing)})" if missing else ""))
@@ -458,6 +473,13 @@ if load_yaml is None:
           "livenessProbe GET /health")
     check(re.search(r"readinessProbe:\s*\n\s*httpGet:\s*\n\s*path:\s*/ready\b", deployment) is not None,
           "readinessProbe GET /ready")
+    worker_text = read("deploy/k8s/worker-deployment.yaml")
+    check(re.search(r"name:\s*APP_ROLE\s*\n\s*value:\s*['\"]?api\b", deployment) is not None, "api Deployment sets APP_ROLE=api")
+    check(re.search(r"name:\s*APP_ROLE\s*\n\s*value:\s*['\"]?worker\b", worker_text) is not None,
+          "worker Deployment sets APP_ROLE=worker")
+    check(re.search(r"readinessProbe:\s*\n\s*httpGet:\s*\n\s*path:\s*/ready\b", worker_text) is not None,
+          "worker readinessProbe GET /ready")
+    check(re.search(r"APP_ROLE:\s*['\"]?worker\b", compose) is not None, "compose has an APP_ROLE=worker service")
     tgps = re.search(r"terminationGracePeriodSeconds:\s*(\d+)", deployment)
     timeout = re.search(r"SHUTDOWN_TIMEOUT_MS:\s*['\"]?(\d+)", configmap)
     prestop = re.search(r"preStop:.*?sleep\D+(\d+)", deployment, re.S)
@@ -507,8 +529,29 @@ else:
 
 apps = {n: s for n, s in services.items()
         if n != migrate_name and (s.get("image") == app_image or s.get("build")) and not is_migrate(s)}
-replicas = sum(int(get(s, "deploy", "replicas", default=1)) for s in apps.values())
-check(replicas >= 2, f"at least two app replicas ({replicas} from {', '.join(apps) or 'none'})")
+
+
+def compose_replicas(service):
+    return int(get(service, "deploy", "replicas", default=1))
+
+
+# The API replicas serve HTTP only; the jobs run in the worker service(s).
+roles = {n: role_of(env_map(s.get("environment"))) for n, s in apps.items()}
+api_apps = {n: s for n, s in apps.items() if roles[n] == "api"}
+worker_apps = {n: s for n, s in apps.items() if roles[n] == "worker"}
+check(set(api_apps) | set(worker_apps) == set(apps),
+      f"every app service sets APP_ROLE api or worker ({', '.join(f'{n}={r}' for n, r in roles.items())})")
+replicas = sum(compose_replicas(s) for s in api_apps.values())
+check(replicas >= 2, f"at least two API replicas, APP_ROLE=api ({replicas} from {', '.join(api_apps) or 'none'})")
+check(len(worker_apps) >= 1, f"a worker service, APP_ROLE=worker ({', '.join(worker_apps) or 'none'})")
+
+
+def compose_hardened(name, service):
+    check(service.get("read_only") is True, f"{name}: read_only root filesystem")
+    check("/tmp" in [str(t).split(":")[0] for t in service.get("tmpfs") or []], f"{name}: /tmp is a tmpfs")
+    check("ALL" in (service.get("cap_drop") or []), f"{name}: cap_drop ALL")
+    check(any(str(o).replace("=", ":") in ("no-new-privileges:true", "no-new-privileges")
+              for o in service.get("security_opt") or []), f"{name}: no-new-privileges")
 
 postgres = {n: s for n, s in services.items() if str(s.get("image", "")).startswith("postgres:")}
 redis = {n: s for n, s in services.items() if str(s.get("image", "")).startswith("redis:")}
@@ -519,18 +562,31 @@ check(any(str(s["image"]).startswith("redis:7") for s in redis.values()), "redis
 check(all(get(s, "healthcheck", "test") for s in redis.values()) and redis, "redis has a healthcheck")
 
 COMPOSE_KEEPALIVE_MS = []
+compose_connections = []
 for name, service in apps.items():
     env = env_map(service.get("environment"))
+    compose_hardened(name, service)
     check(env.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")),
           f"{name}: DATABASE_URL is PostgreSQL (embedded PGlite is one process only)")
     check(env.get("REDIS_URL", "").startswith(("redis://", "rediss://")), f"{name}: REDIS_URL is set")
     check(env.get("DB_MIGRATE_ON_START", "").lower() == "false", f"{name}: DB_MIGRATE_ON_START=false")
-    check(env.get("TRUST_PROXY", "false").lower() not in ("", "false"), f"{name}: TRUST_PROXY set (behind nginx)")
+    if name in api_apps:
+        check(env.get("TRUST_PROXY", "false").lower() not in ("", "false"), f"{name}: TRUST_PROXY set (behind nginx)")
+    else:
+        # Probed by Docker on its own /ready (the image's HEALTHCHECK is /health): a worker
+        # that cannot reach PostgreSQL runs no job.
+        test = json.dumps(get(service, "healthcheck", "test") or [])
+        check("/ready" in test, f"{name}: healthcheck probes its own /ready")
+        hc_port = re.search(r"(?:127\.0\.0\.1|localhost):(\d+)", test)
+        check(hc_port is not None and int(hc_port.group(1)) == as_int(env.get("PORT"), 3000),
+              f"{name}: healthcheck port ({hc_port.group(1) if hc_port else '?'}) = its PORT")
     check(env.get("NODE_ENV") == "production" or "NODE_ENV" not in env, f"{name}: NODE_ENV production")
     port = as_int(env.get("PORT"), 3000)
     check(port == APP_PORT, f"{name}: PORT {port} = Dockerfile EXPOSE {APP_PORT}")
     check(get(service, "depends_on", migrate_name, "condition") == "service_completed_successfully",
           f"{name}: starts after {migrate_name} completed successfully")
+    for pg in postgres:
+        check(get(service, "depends_on", pg, "condition") == "service_healthy", f"{name}: waits for {pg} healthy")
     for r in redis:
         check(get(service, "depends_on", r, "condition") == "service_healthy", f"{name}: waits for {r} healthy")
     check(not service.get("ports"), f"{name}: publishes no port (only nginx does)")
@@ -542,13 +598,24 @@ for name, service in apps.items():
           f"{name}: stop_grace_period {service.get('stop_grace_period', '10s (default)')}"
           f" > SHUTDOWN_TIMEOUT_MS {timeout_ms / 1000:g}s")
     limit = memory_mib(get(service, "deploy", "resources", "limits", "memory") or service.get("mem_limit"), binary=True)
-    need, how = memory_budget(env, workers_of(env, f"{name}: "))
+    processes = workers_of(env, f"{name}: ")
+    need, how = memory_budget(env, processes)
     if limit and need:
         check(need <= limit, f"{name}: memory {how} <= limit {limit:g} MiB")
+    compose_connections.append((name, compose_replicas(service), processes, connections_of(env)))
     check(len(env.get("JWT_SECRET", "")) > 0, f"{name}: JWT_SECRET set (required in production)")
-    COMPOSE_KEEPALIVE_MS.append(as_int(env.get("HTTP_KEEP_ALIVE_TIMEOUT_MS"), 5000))
+    if name in api_apps:
+        COMPOSE_KEEPALIVE_MS.append(as_int(env.get("HTTP_KEEP_ALIVE_TIMEOUT_MS"), 5000))
     if app_image:
         check(service.get("image") == app_image, f"{name}: same image as {migrate_name} ({app_image})")
+
+if migrate:
+    compose_hardened(migrate_name, migrate)
+BUDGET = as_int(os.environ.get("DB_CONNECTION_BUDGET"), 90)
+total = sum(r * p * c for _, r, p, c in compose_connections)
+check(total <= BUDGET,
+      "compose connections " + " + ".join(f"{n} {r} x {p} x {c}" for n, r, p, c in compose_connections)
+      + f" = {total} <= {BUDGET} (DB_CONNECTION_BUDGET; per process DB_POOL_MAX + JOBS_DB_POOL_MAX)")
 
 publishers = sorted(n for n, s in services.items() if s.get("ports"))
 check(publishers == ["nginx"], f"only nginx publishes ports ({', '.join(publishers) or 'none'})")
@@ -560,7 +627,8 @@ if re.search(r"^\s*server\s+\S+.*\bresolve\b", nginx, re.M):
     check(nginx_version is not None and (int(nginx_version.group(1)), int(nginx_version.group(2))) >= (1, 27),
           f"nginx image supports upstream `resolve` (>= 1.27.3; {nginx_service.get('image')})")
 upstream_hosts = {h for h, _ in upstream_servers}
-check(upstream_hosts and upstream_hosts <= set(apps), f"nginx upstream hosts are app services ({sorted(upstream_hosts)})")
+check(upstream_hosts and upstream_hosts <= set(api_apps),
+      f"nginx upstream hosts are API services, never a worker ({sorted(upstream_hosts)})")
 if NGINX_UPSTREAM_KEEPALIVE_S is not None and COMPOSE_KEEPALIVE_MS:
     app_keepalive = min(COMPOSE_KEEPALIVE_MS) / 1000
     check(NGINX_UPSTREAM_KEEPALIVE_S < app_keepalive,
@@ -595,53 +663,62 @@ namespaced = [f"{k}/{get(d, 'metadata', 'name')}" for k, docs in manifests.items
               if get(d, "metadata", "namespace")]
 check(not namespaced and "namespace" not in kustomization, f"manifests are namespace-less ({namespaced})")
 
-deployment = one("Deployment")
 service = one("Service")
 configmap = one("ConfigMap")
 secret = one("Secret")
 job = one("Job")
-pdb = one("PodDisruptionBudget")
-hpa = one("HorizontalPodAutoscaler")
-
-pod = get(deployment, "spec", "template", "spec", default={})
-pod_labels = get(deployment, "spec", "template", "metadata", "labels", default={})
-containers = pod.get("containers") or []
-check(len(containers) >= 1, "Deployment has a container")
-container = containers[0] if containers else {}
-ports = {p.get("name"): p.get("containerPort") for p in container.get("ports") or []}
-port_numbers = list(ports.values())
+config_name = get(configmap, "metadata", "name")
+secret_name = get(secret, "metadata", "name")
+cm_data = {k: str(v) for k, v in (configmap.get("data") or {}).items()}
 
 
-def resolve_port(port):
+def pod_labels_of(dep):
+    return get(dep, "spec", "template", "metadata", "labels", default={}) or {}
+
+
+def first_container(dep):
+    return (get(dep, "spec", "template", "spec", "containers", default=[]) or [{}])[0]
+
+
+def literal_env(ctr):
+    return {e["name"]: str(e["value"]) for e in ctr.get("env") or [] if "value" in e}
+
+
+def selects(selector, labels):
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+def named_ports(ctr):
+    return {p.get("name"): p.get("containerPort") for p in ctr.get("ports") or []}
+
+
+def resolve_port(ports, port):
+    """A probe's or Service's port (a name of the container's ports, or a number) -> number."""
     return ports.get(port) if isinstance(port, str) and not port.isdigit() else as_int(port)
 
 
-check(get(deployment, "spec", "replicas") == 2, f"Deployment replicas 2 ({get(deployment, 'spec', 'replicas')})")
-check(port_numbers == [APP_PORT], f"containerPort {port_numbers} = Dockerfile EXPOSE {APP_PORT}")
-selector = get(deployment, "spec", "selector", "matchLabels", default={})
-check(selector and all(pod_labels.get(k) == v for k, v in selector.items()), "Deployment selector matches its pod labels")
+# Two Deployments of one image: the api (HTTP only, behind the Service) and the workers
+# (jobs only, no Service). Each sets APP_ROLE itself: the ConfigMap is shared.
+by_role = {}
+for _, dep in manifests.get("Deployment", []):
+    by_role.setdefault(role_of(literal_env(first_container(dep))), []).append(dep)
+check(sorted(by_role) == ["api", "worker"] and all(len(deps) == 1 for deps in by_role.values()),
+      "two Deployments, APP_ROLE=api and APP_ROLE=worker in their own env ("
+      + ", ".join(f"{r}: {[get(d, 'metadata', 'name') for d in deps]}" for r, deps in sorted(by_role.items())) + ")")
+check("APP_ROLE" not in cm_data, "APP_ROLE is not in the shared ConfigMap (each Deployment sets its own)")
+deployment = (by_role.get("api") or [{}])[0]
+worker = (by_role.get("worker") or [{}])[0]
+pod_labels = pod_labels_of(deployment)
+worker_labels = pod_labels_of(worker)
+check(pod_labels != worker_labels and not selects(get(deployment, "spec", "selector", "matchLabels"), worker_labels)
+      and not selects(get(worker, "spec", "selector", "matchLabels"), pod_labels),
+      "the api and worker selectors do not overlap (else the Deployments fight over pods)")
 
-for probe_name, expected in (("livenessProbe", "/health"), ("readinessProbe", "/ready"), ("startupProbe", None)):
-    probe = container.get(probe_name)
-    if not check(probe is not None, f"{probe_name} defined"):
-        continue
-    http = probe.get("httpGet") or {}
-    if expected:
-        check(http.get("path") == expected, f"{probe_name} GET {expected} ({http.get('path')})")
-    else:
-        check(http.get("path") in ("/health", "/ready"), f"{probe_name} GET /health or /ready ({http.get('path')})")
-    check(resolve_port(http.get("port")) == APP_PORT, f"{probe_name} port {http.get('port')} -> {APP_PORT}")
-    if probe_name == "readinessProbe":
-        check(probe.get("timeoutSeconds", 1) >= 2, "readinessProbe timeout >= 2 s (/ready waits up to 1.5 s per dependency)")
 
-svc_ports = get(service, "spec", "ports", default=[])
-check(svc_ports and all(resolve_port(p.get("targetPort", p.get("port"))) == APP_PORT for p in svc_ports),
-      f"Service targetPort {[p.get('targetPort') for p in svc_ports]} -> containerPort {APP_PORT}")
-svc_selector = get(service, "spec", "selector", default={})
-check(svc_selector and all(pod_labels.get(k) == v for k, v in svc_selector.items()), "Service selector matches the pods")
-
-# Security
-pod_sc = pod.get("securityContext") or {}
+def env_refs(ctr):
+    refs = ctr.get("envFrom") or []
+    return ({get(r, "configMapRef", "name") for r in refs if "configMapRef" in r},
+            {get(r, "secretRef", "name") for r in refs if "secretRef" in r})
 
 
 def hardened(label, pod_spec, ctr):
@@ -657,83 +734,135 @@ def hardened(label, pod_spec, ctr):
     check(tmp and "emptyDir" in volumes.get(tmp[0].get("name"), {}), f"{label}: /tmp is an emptyDir")
 
 
-hardened("Deployment", pod, container)
+def check_deployment(label, dep):
+    """What both Deployments need; returns the pod's effective configuration and timings."""
+    pod_spec = get(dep, "spec", "template", "spec", default={}) or {}
+    ctr = first_container(dep)
+    check(bool(pod_spec.get("containers")), f"{label}: has a container")
+    ports = named_ports(ctr)
+    check(list(ports.values()) == [APP_PORT], f"{label}: containerPort {list(ports.values())} = Dockerfile EXPOSE {APP_PORT}")
+    check(selects(get(dep, "spec", "selector", "matchLabels"), pod_labels_of(dep)), f"{label}: selector matches its pod labels")
+    for probe_name, expected in (("livenessProbe", "/health"), ("readinessProbe", "/ready"), ("startupProbe", None)):
+        probe = ctr.get(probe_name)
+        if not check(probe is not None, f"{label}: {probe_name} defined"):
+            continue
+        http = probe.get("httpGet") or {}
+        if expected:
+            check(http.get("path") == expected, f"{label}: {probe_name} GET {expected} ({http.get('path')})")
+        else:
+            check(http.get("path") in ("/health", "/ready"), f"{label}: {probe_name} GET /health or /ready ({http.get('path')})")
+        check(resolve_port(ports, http.get("port")) == APP_PORT, f"{label}: {probe_name} port {http.get('port')} -> {APP_PORT}")
+        if probe_name == "readinessProbe":
+            check(probe.get("timeoutSeconds", 1) >= 2,
+                  f"{label}: readinessProbe timeout >= 2 s (/ready waits up to 1.5 s per dependency)")
+    hardened(label, pod_spec, ctr)
 
-# Configuration: ConfigMap + Secret through envFrom; literal env entries override.
-config_name = get(configmap, "metadata", "name")
-secret_name = get(secret, "metadata", "name")
+    # Configuration: ConfigMap + Secret through envFrom; literal env entries override.
+    cm_refs, secret_refs = env_refs(ctr)
+    check(cm_refs == {config_name}, f"{label}: envFrom ConfigMap {sorted(cm_refs)} = {config_name}")
+    check(secret_refs == {secret_name}, f"{label}: envFrom Secret {sorted(secret_refs)} = {secret_name} (secret.example.yaml)")
+    cfg = dict(cm_data)
+    cfg.update(literal_env(ctr))
+    check("DATABASE_URL" not in cfg, f"{label}: DATABASE_URL is not in the ConfigMap or env (it holds a password)")
+    check("JWT_SECRET" not in cfg, f"{label}: JWT_SECRET is not in the ConfigMap or env (the Secret has it)")
+    check(as_bool(cfg.get("DB_MIGRATE_ON_START", "false")) is False, f"{label}: DB_MIGRATE_ON_START=false (the Job migrates)")
+    check(as_int(cfg.get("PORT"), 3000) == APP_PORT, f"{label}: PORT {cfg.get('PORT', '3000 (default)')} = containerPort {APP_PORT}")
+    check(cfg.get("HOST", "0.0.0.0") in ("0.0.0.0", "::"), f"{label}: HOST listens on all interfaces ({cfg.get('HOST', 'default')})")
+    check(cfg.get("NODE_ENV", "production") == "production", f"{label}: NODE_ENV production")
+
+    # Shutdown: the kubelet must wait longer than the app's own deadline.
+    timeout_ms = as_int(cfg.get("SHUTDOWN_TIMEOUT_MS"), 30000)
+    delay_ms = as_int(cfg.get("SHUTDOWN_READY_DELAY_MS"), 5000)
+    prestop = get(ctr, "lifecycle", "preStop", default={}) or {}
+    prestop_s = 0
+    if "sleep" in prestop:
+        prestop_s = int(get(prestop, "sleep", "seconds", default=0))
+    elif "exec" in prestop:
+        sleep_arg = re.search(r"\bsleep\s+(\d+)", " ".join(get(prestop, "exec", "command", default=[])))
+        check(sleep_arg is not None, f"{label}: preStop exec hook is a `sleep N`")
+        prestop_s = int(sleep_arg.group(1)) if sleep_arg else 0
+    grace = pod_spec.get("terminationGracePeriodSeconds", 30)
+    check(delay_ms < timeout_ms, f"{label}: SHUTDOWN_READY_DELAY_MS {delay_ms} < SHUTDOWN_TIMEOUT_MS {timeout_ms}")
+    check(grace > prestop_s + timeout_ms / 1000,
+          f"{label}: terminationGracePeriodSeconds {grace} > preStop {prestop_s}s + SHUTDOWN_TIMEOUT_MS {timeout_ms / 1000:g}s")
+
+    # Resources: requests for scheduling (and the HPA), heap under the memory limit.
+    requests_ = get(ctr, "resources", "requests", default={}) or {}
+    limits = get(ctr, "resources", "limits", default={}) or {}
+    check(requests_.get("cpu") and requests_.get("memory"), f"{label}: resource requests set ({requests_})")
+    check(limits.get("memory") is not None, f"{label}: memory limit set ({limits.get('memory')})")
+    processes = workers_of(cfg, f"{label}: ")
+    limit_mib = memory_mib(limits.get("memory"))
+    need, how = memory_budget(cfg, processes)
+    if check(need is not None, f"{label}: NODE_MAX_OLD_SPACE_MB set (read by the image's CMD)") and limit_mib:
+        check(need <= limit_mib, f"{label}: memory {how} <= limit {limits.get('memory')}")
+    return {"cfg": cfg, "processes": processes, "prestop_s": prestop_s, "delay_ms": delay_ms}
 
 
-def env_refs(ctr):
-    refs = ctr.get("envFrom") or []
-    return ({get(r, "configMapRef", "name") for r in refs if "configMapRef" in r},
-            {get(r, "secretRef", "name") for r in refs if "secretRef" in r})
+api = check_deployment("api", deployment)
+work = check_deployment("worker", worker)
+container = first_container(deployment)
+cfg = api["cfg"]
 
+check(get(deployment, "spec", "replicas") == 2, f"api replicas 2 ({get(deployment, 'spec', 'replicas')})")
+check((api["prestop_s"] > 0) != (api["delay_ms"] > 0),
+      f"api: exactly one of preStop sleep ({api['prestop_s']}s) and SHUTDOWN_READY_DELAY_MS ({api['delay_ms']} ms)"
+      " delays shutdown (none drops requests during rollouts; both wait twice)")
+check(work["prestop_s"] == 0, f"worker: no preStop sleep ({work['prestop_s']}s): it has no endpoints to leave")
+check(first_container(worker).get("image") == container.get("image"),
+      f"worker image = api image ({first_container(worker).get('image')})")
 
-cm_refs, secret_refs = env_refs(container)
-check(cm_refs == {config_name}, f"Deployment envFrom ConfigMap {sorted(cm_refs)} = {config_name}")
-check(secret_refs == {secret_name}, f"Deployment envFrom Secret {sorted(secret_refs)} = {secret_name} (secret.example.yaml)")
-cfg = {k: str(v) for k, v in (configmap.get("data") or {}).items()}
-cfg.update({e["name"]: str(e["value"]) for e in container.get("env") or [] if "value" in e})
+svc_ports = get(service, "spec", "ports", default=[])
+check(svc_ports and all(resolve_port(named_ports(container), p.get("targetPort", p.get("port"))) == APP_PORT
+                        for p in svc_ports),
+      f"Service targetPort {[p.get('targetPort') for p in svc_ports]} -> containerPort {APP_PORT}")
+svc_selector = get(service, "spec", "selector", default={})
+check(selects(svc_selector, pod_labels), "Service selector matches the api pods")
+check(not selects(svc_selector, worker_labels), "Service selector does not match the worker pods (no business traffic)")
+
 secret_keys = set((secret.get("stringData") or {}).keys()) | set((secret.get("data") or {}).keys())
 check("DATABASE_URL" in secret_keys and str(get(secret, "stringData", "DATABASE_URL", default="postgres://")).startswith(("postgres://", "postgresql://")),
       "Secret carries DATABASE_URL (PostgreSQL; the PGlite default is one process only)")
-check("JWT_SECRET" in secret_keys and "JWT_SECRET" not in cfg, "JWT_SECRET is in the Secret (required in production)")
-check("DATABASE_URL" not in cfg, "DATABASE_URL is not in the ConfigMap (it holds a password)")
-check(as_bool(cfg.get("DB_MIGRATE_ON_START", "false")) is False, "DB_MIGRATE_ON_START=false (the Job migrates)")
-check(as_int(cfg.get("PORT"), 3000) == APP_PORT, f"PORT {cfg.get('PORT', '3000 (default)')} = containerPort {APP_PORT}")
-check(cfg.get("HOST", "0.0.0.0") in ("0.0.0.0", "::"), f"HOST listens on all interfaces ({cfg.get('HOST', 'default')})")
-check(cfg.get("NODE_ENV", "production") == "production", "NODE_ENV production")
+check("JWT_SECRET" in secret_keys, "Secret carries JWT_SECRET (required in production)")
 
-# Shutdown timing: exactly one of preStop sleep / app delay covers endpoint propagation.
-timeout_ms = as_int(cfg.get("SHUTDOWN_TIMEOUT_MS"), 30000)
-delay_ms = as_int(cfg.get("SHUTDOWN_READY_DELAY_MS"), 5000)
-prestop = get(container, "lifecycle", "preStop", default={}) or {}
-prestop_s = 0
-if "sleep" in prestop:
-    prestop_s = int(get(prestop, "sleep", "seconds", default=0))
-elif "exec" in prestop:
-    sleep_arg = re.search(r"\bsleep\s+(\d+)", " ".join(get(prestop, "exec", "command", default=[])))
-    check(sleep_arg is not None, "preStop exec hook is a `sleep N`")
-    prestop_s = int(sleep_arg.group(1)) if sleep_arg else 0
-grace = pod.get("terminationGracePeriodSeconds", 30)
-check(delay_ms < timeout_ms, f"SHUTDOWN_READY_DELAY_MS {delay_ms} < SHUTDOWN_TIMEOUT_MS {timeout_ms}")
-check(grace > prestop_s + timeout_ms / 1000,
-      f"terminationGracePeriodSeconds {grace} > preStop {prestop_s}s + SHUTDOWN_TIMEOUT_MS {timeout_ms / 1000:g}s")
-check((prestop_s > 0) != (delay_ms > 0),
-      f"exactly one of preStop sleep ({prestop_s}s) and SHUTDOWN_READY_DELAY_MS ({delay_ms} ms) delays shutdown"
-      " (none drops requests during rollouts; both wait twice)")
+# PDBs: one per Deployment, each selecting that Deployment's pods only.
+pdbs = [d for _, d in manifests.get("PodDisruptionBudget", [])]
+hpas = [d for _, d in manifests.get("HorizontalPodAutoscaler", [])]
+for hpa_doc in hpas:
+    target = get(hpa_doc, "spec", "scaleTargetRef", default={})
+    check(hpa_doc.get("apiVersion") == "autoscaling/v2", f"HPA {get(hpa_doc, 'metadata', 'name')}: apiVersion autoscaling/v2")
+    check(target.get("kind") == "Deployment" and target.get("name") in (get(deployment, "metadata", "name"), get(worker, "metadata", "name")),
+          f"HPA {get(hpa_doc, 'metadata', 'name')} targets one of the Deployments ({target.get('kind')}/{target.get('name')})")
+    check(any(get(m, "resource", "name") == "cpu" for m in get(hpa_doc, "spec", "metrics", default=[])),
+          f"HPA {get(hpa_doc, 'metadata', 'name')} scales on CPU")
 
-# Resources: requests for the HPA, heap under the memory limit, pools under max_connections.
-requests_ = get(container, "resources", "requests", default={})
-limits = get(container, "resources", "limits", default={})
-check(requests_.get("cpu") and requests_.get("memory"), f"resource requests set ({requests_})")
-check(limits.get("memory") is not None, f"memory limit set ({limits.get('memory')})")
-workers = workers_of(cfg, "")
-limit_mib = memory_mib(limits.get("memory"))
-need, how = memory_budget(cfg, workers)
-if check(need is not None, "NODE_MAX_OLD_SPACE_MB set (read by the image's CMD)") and limit_mib:
-    check(need <= limit_mib, f"memory {how} <= limit {limits.get('memory')}")
+
+def hpa_of(dep):
+    found = [h for h in hpas if get(h, "spec", "scaleTargetRef", "name") == get(dep, "metadata", "name")]
+    return found[0] if len(found) == 1 else None
+
+
+check(hpa_of(deployment) is not None, f"exactly one HPA targets Deployment/{get(deployment, 'metadata', 'name')}")
 budget = as_int(os.environ.get("DB_CONNECTION_BUDGET"), 90)
-pool = as_int(cfg.get("DB_POOL_MAX"), 20)
-max_pods = max(get(hpa, "spec", "maxReplicas", default=0), get(deployment, "spec", "replicas", default=0))
-check(max_pods * workers * pool <= budget,
-      f"{max_pods} pods x {workers} worker(s) x DB_POOL_MAX {pool} = {max_pods * workers * pool}"
-      f" connections <= {budget} (DB_CONNECTION_BUDGET)")
-
-# PDB and HPA target the Deployment's pods.
-pdb_selector = get(pdb, "spec", "selector", "matchLabels", default={})
-check(pdb_selector and all(pod_labels.get(k) == v for k, v in pdb_selector.items()), "PDB selector matches the pods")
-min_available = get(pdb, "spec", "minAvailable")
-check(min_available == 1, f"PDB minAvailable 1 ({min_available})")
-check(hpa.get("apiVersion") == "autoscaling/v2", f"HPA apiVersion autoscaling/v2 ({hpa.get('apiVersion')})")
-target = get(hpa, "spec", "scaleTargetRef", default={})
-check(target.get("kind") == "Deployment" and target.get("name") == get(deployment, "metadata", "name"),
-      f"HPA targets Deployment/{get(deployment, 'metadata', 'name')} ({target.get('kind')}/{target.get('name')})")
-min_replicas = get(hpa, "spec", "minReplicas", default=1)
-check(isinstance(min_available, int) and min_replicas > min_available,
-      f"HPA minReplicas {min_replicas} > PDB minAvailable {min_available} (drains can evict)")
-check(any(get(m, "resource", "name") == "cpu" for m in get(hpa, "spec", "metrics", default=[])), "HPA scales on CPU")
+connections = []
+for label, dep, info in (("api", deployment, api), ("worker", worker, work)):
+    labels = pod_labels_of(dep)
+    mine = [b for b in pdbs if selects(get(b, "spec", "selector", "matchLabels"), labels)]
+    if not check(len(mine) == 1, f"{label}: exactly one PodDisruptionBudget selects its pods ({len(mine)})"):
+        continue
+    min_available = get(mine[0], "spec", "minAvailable")
+    check(min_available == 1, f"{label}: PDB minAvailable 1 ({min_available})")
+    scaler = hpa_of(dep)
+    fewest = get(scaler, "spec", "minReplicas", default=1) if scaler else get(dep, "spec", "replicas", default=1)
+    check(isinstance(min_available, int) and fewest > min_available,
+          f"{label}: {'HPA minReplicas' if scaler else 'replicas'} {fewest} > PDB minAvailable {min_available} (drains can evict)")
+    most = max(get(scaler, "spec", "maxReplicas", default=0) if scaler else 0, get(dep, "spec", "replicas", default=0))
+    connections.append((label, most, info["processes"], connections_of(info["cfg"])))
+check(len(pdbs) == 2, f"two PodDisruptionBudgets, api and worker ({len(pdbs)})")
+total = sum(m * p * c for _, m, p, c in connections)
+check(total <= budget,
+      " + ".join(f"{n} {m} pods x {p} process(es) x {c}" for n, m, p, c in connections)
+      + f" = {total} connections <= {budget} (DB_CONNECTION_BUDGET; per process DB_POOL_MAX + JOBS_DB_POOL_MAX)")
 
 # Migration Job: same image and configuration, runs the TypeORM CLI once.
 job_pod = get(job, "spec", "template", "spec", default={})
