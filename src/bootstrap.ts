@@ -16,6 +16,7 @@ import {
   createOpenApiDocument,
   createRootLogger,
   jsonBodyParsers,
+  operationalRoutesOnly,
   readEnvironment,
   securityHeaders,
   weakEtag,
@@ -65,12 +66,15 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   app.use(securityHeaders());
   app.enableCors(corsOptions(config.http.corsOrigins));
   app.use(connectionCloseWhile(() => lifecycle.isShuttingDown));
+  if (!config.app.servesApi) {
+    app.use(operationalRoutesOnly(OPERATIONAL_ROUTES));
+  }
   app.use(...jsonBodyParsers(config.http.bodyLimitBytes, config.http.jsonMaxDepth));
 
   app.setGlobalPrefix('api', { exclude: OPERATIONAL_ROUTES });
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
 
-  if (config.docs.enabled) {
+  if (config.docs.enabled && config.app.servesApi) {
     SwaggerModule.setup('docs', app, () => createOpenApiDocument(app), {
       jsonDocumentUrl: 'docs-json',
     });

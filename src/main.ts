@@ -57,6 +57,7 @@ async function main(): Promise<void> {
   if (config.cluster.workers > 1 && cluster.isPrimary) {
     runPrimary({
       workers: config.cluster.workers,
+      jobWorkers: config.cluster.jobWorkers,
       shutdownTimeoutMs: config.shutdown.timeoutMs,
       logger: createRootLogger(config),
     });
@@ -92,10 +93,18 @@ async function main(): Promise<void> {
   const app = await createApp({ config });
   logger = app.get<pino.Logger>(ROOT_LOGGER);
   shutdown = new GracefulShutdown(app, config.shutdown, logger, exitAfterFlush);
-  await app.listen(config.http.port, config.http.host);
+  // A cluster child that only runs jobs must not share the HTTP port: it would take business
+  // traffic it does not serve. Its metrics reach the primary's aggregate over IPC.
+  const listens = !(cluster.isWorker && config.app.role === 'worker');
+  if (listens) {
+    await app.listen(config.http.port, config.http.host);
+  } else {
+    await app.init();
+  }
   clearTimeout(startupDeadline);
   logger.info(
     {
+      role: config.app.role,
       port: config.http.port,
       host: config.http.host,
       database: config.database.target.kind,
@@ -103,7 +112,7 @@ async function main(): Promise<void> {
       tracing: tracing !== null,
       node: process.version,
     },
-    'Listening',
+    listens ? 'Listening' : 'Running jobs (no HTTP port in a cluster job worker)',
   );
 }
 

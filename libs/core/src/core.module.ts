@@ -1,6 +1,7 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ThrottlerModule, type ThrottlerStorage } from '@nestjs/throttler';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
@@ -14,12 +15,15 @@ import { ProblemDetailsFilter } from './errors/problem-details.filter';
 import { FaultsModule } from './faults/faults.module';
 import { HealthModule } from './health/health.module';
 import { AppValidationPipe } from './http/validation';
+import { JobQueue } from './jobs/job-queue';
 import { Housekeeping } from './lifecycle/housekeeping';
 import { LifecycleService } from './lifecycle/lifecycle.service';
 import { MemoryReporter } from './observability/memory-reporter';
 import { MetricsController } from './observability/metrics.controller';
 import { MetricsService } from './observability/metrics.service';
 import { ROOT_LOGGER } from './logging/logging.constants';
+import { Outbox } from './outbox/outbox';
+import { OutboxEventEntity } from './outbox/outbox-event.entity';
 import type { RedisBreaker } from './redis/redis-breaker';
 import { REDIS_BREAKER, REDIS_CLIENT } from './redis/redis.constants';
 import { RedisModule } from './redis/redis.module';
@@ -49,7 +53,8 @@ function throttlerStorage(redis: Redis | null, breaker: RedisBreaker | null): Th
 
 /**
  * The domain-agnostic platform: typed config, logging, database, Redis, rate limits,
- * health, the global validation pipe and the one problem-details filter.
+ * health, background jobs and the outbox, the global validation pipe and the one
+ * problem-details filter.
  */
 @Global()
 @Module({})
@@ -66,6 +71,7 @@ export class CoreModule {
       imports: [
         RedisModule,
         DatabaseModule.forRoot(config, options.migrations),
+        TypeOrmModule.forFeature([OutboxEventEntity]),
         ThrottlerModule.forRootAsync({
           inject: [REDIS_CLIENT, REDIS_BREAKER],
           useFactory: (redis: Redis | null, breaker: RedisBreaker | null) => ({
@@ -81,6 +87,8 @@ export class CoreModule {
       providers: [
         ...configProviders,
         rootLogger,
+        JobQueue,
+        Outbox,
         Housekeeping,
         LifecycleService,
         TransactionRunner,
@@ -97,6 +105,8 @@ export class CoreModule {
       exports: [
         ...configProviders,
         rootLogger,
+        JobQueue,
+        Outbox,
         Housekeeping,
         LifecycleService,
         TransactionRunner,

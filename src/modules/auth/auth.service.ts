@@ -15,8 +15,6 @@ import { LoginThrottle } from './login-throttle';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { TokenService } from './token.service';
 
-/** Expired refresh tokens are deleted this often (and once a day after expiry). */
-const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 const PURGE_GRACE_MS = 24 * 60 * 60 * 1000;
 
 @Injectable()
@@ -35,7 +33,6 @@ export class AuthService implements OnModuleInit {
     this.users.onPasswordChanged((tx, userId) => this.refreshTokens.revokeAllOfUser(tx, userId));
     this.housekeeping.register({
       name: 'refresh-tokens.purge',
-      everyMs: PURGE_INTERVAL_MS,
       run: () => this.refreshTokens.purgeExpired(new Date(Date.now() - PURGE_GRACE_MS)),
     });
   }

@@ -18,8 +18,6 @@ export interface KeyedRequest {
   readonly requestHash: string;
 }
 
-const PURGE_EVERY_MS = 60 * 60 * 1000;
-
 /** Canonical hash of what was asked, so a retried key can be compared with its first body. */
 const hashRequest = (dto: PlaceOrderDto): string =>
   createHash('sha256')
@@ -43,7 +41,6 @@ export class PlacementIdempotency implements OnModuleInit {
   onModuleInit(): void {
     this.housekeeping.register({
       name: 'idempotency-keys.purge',
-      everyMs: PURGE_EVERY_MS,
       run: () => this.keys.purgeExpired(new Date()),
     });
   }

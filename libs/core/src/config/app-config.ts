@@ -1,7 +1,7 @@
 import type { mergePlatformValues } from './platform.config';
 
 export type { NodeEnv } from './config-section';
-export type { DatabaseTarget, LogLevel } from './platform.config';
+export type { AppRole, DatabaseTarget, LogLevel } from './platform.config';
 
 type PlatformValues = ReturnType<typeof mergePlatformValues>;
 

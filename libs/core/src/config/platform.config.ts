@@ -351,14 +351,28 @@ export const LifecycleSection = defineConfigSection({
   ],
 });
 
+/** What a process does: serve HTTP, run background jobs, or both. */
+export const APP_ROLES = ['all', 'api', 'worker'] as const;
+export type AppRole = (typeof APP_ROLES)[number];
+
 export const ProcessSection = defineConfigSection({
   title: 'Processes and observability',
   variables: {
+    APP_ROLE: oneOf(APP_ROLES, {
+      default: 'all',
+      doc: '`all` (HTTP and jobs), `api` (HTTP only) or `worker` (jobs, plus `/health`, `/ready`, `/metrics`)',
+    }),
     CLUSTER_WORKERS: text({
       default: '1',
       pattern: /^(max|[1-9]\d{0,2})$/,
       message: 'CLUSTER_WORKERS must be a number of workers (1-999) or max',
       doc: 'worker processes (`max` = one per core); more than 1 needs `REDIS_URL` and `DATABASE_URL`',
+    }),
+    CLUSTER_JOB_WORKERS: int({
+      default: 0,
+      min: 0,
+      max: 64,
+      doc: 'with `CLUSTER_WORKERS` > 1: extra processes that only run jobs (`APP_ROLE=worker`, no HTTP port), the HTTP ones then run `APP_ROLE=api`',
     }),
     MEMORY_LOG_INTERVAL_MS: int({
       default: 30_000,
@@ -384,15 +398,69 @@ export const ProcessSection = defineConfigSection({
     }),
   },
   build: (v) => ({
+    app: {
+      role: v.APP_ROLE,
+      /** This process serves the business routes (`all`, `api`). */
+      servesApi: v.APP_ROLE !== 'worker',
+      /** This process runs jobs, schedules and the outbox relay (`all`, `worker`). */
+      runsJobs: v.APP_ROLE !== 'api',
+    },
     /** Worker processes: 1 = a single process (no primary). */
     cluster: {
       workers: v.CLUSTER_WORKERS === 'max' ? availableParallelism() : Number(v.CLUSTER_WORKERS),
+      jobWorkers: v.CLUSTER_JOB_WORKERS,
     },
     observability: {
       /** 0 = memory usage is not logged. */
       memoryLogIntervalMs: v.MEMORY_LOG_INTERVAL_MS,
       /** OpenTelemetry tracing is on only when an OTLP endpoint is configured. */
       otlpEndpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT ?? null,
+    },
+  }),
+});
+
+export const JobsSection = defineConfigSection({
+  title: 'Background jobs',
+  variables: {
+    JOBS_POLL_INTERVAL_MS: int({
+      default: 2_000,
+      min: 500,
+      max: 60_000,
+      doc: 'how often an idle worker looks for new jobs in each queue',
+    }),
+    JOBS_CONCURRENCY: int({
+      default: 4,
+      min: 1,
+      max: 100,
+      doc: 'jobs of one queue a process runs at once',
+    }),
+    JOBS_DB_POOL_MAX: int({
+      default: 4,
+      min: 1,
+      max: 100,
+      defaultDoc: '`4` (PGlite: shares its one connection)',
+      doc: "connections of the job queue's own pool",
+    }),
+    HOUSEKEEPING_CRON: text({
+      default: '*/10 * * * *',
+      pattern: /^\S+( \S+){4}$/,
+      message: 'HOUSEKEEPING_CRON must be a five-field cron expression such as */10 * * * *',
+      doc: 'when clean-up runs (expired keys, tokens, old events): once per occurrence across all instances, UTC',
+    }),
+    OUTBOX_POLL_INTERVAL_MS: int({
+      default: 500,
+      min: 10,
+      max: 60_000,
+      doc: 'how often a worker looks for events not yet handed to their subscribers',
+    }),
+  },
+  build: (v) => ({
+    jobs: {
+      pollIntervalMs: v.JOBS_POLL_INTERVAL_MS,
+      concurrency: v.JOBS_CONCURRENCY,
+      poolMax: v.JOBS_DB_POOL_MAX,
+      outboxPollIntervalMs: v.OUTBOX_POLL_INTERVAL_MS,
+      housekeepingCron: v.HOUSEKEEPING_CRON,
     },
   }),
 });
@@ -408,6 +476,7 @@ export const PLATFORM_SECTIONS = [
   CacheSection,
   LifecycleSection,
   ProcessSection,
+  JobsSection,
 ] as const;
 
 type SectionValue = <S extends (typeof PLATFORM_SECTIONS)[number]>(section: S) => InstanceType<S>;
@@ -425,6 +494,7 @@ export function mergePlatformValues(value: SectionValue, cursorSecret: string) {
     ...value(CacheSection),
     ...value(LifecycleSection),
     ...value(ProcessSection),
+    ...value(JobsSection),
   };
 }
 
@@ -440,6 +510,18 @@ export function platformChecks(value: SectionValue): string[] {
   if (workers > 1 && value(DatabaseSection).database.target.kind === 'pglite') {
     problems.push(
       `CLUSTER_WORKERS=${workers}: the embedded database serves one process; set DATABASE_URL`,
+    );
+  }
+  const { jobWorkers } = value(ProcessSection).cluster;
+  if (jobWorkers > 0 && workers < 2) {
+    problems.push(
+      `CLUSTER_JOB_WORKERS=${jobWorkers}: only with CLUSTER_WORKERS > 1 (a single process runs its jobs itself with APP_ROLE=all)`,
+    );
+  }
+  const { role } = value(ProcessSection).app;
+  if (jobWorkers > 0 && role !== 'all') {
+    problems.push(
+      `CLUSTER_JOB_WORKERS=${jobWorkers}: only with APP_ROLE=all (the primary then splits the roles between its children)`,
     );
   }
   return problems;
