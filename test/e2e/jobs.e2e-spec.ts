@@ -72,6 +72,9 @@ class JobsProbe implements OnModuleInit {
     });
     this.outbox.subscribe('probe', async (event) => {
       await Promise.resolve();
+      if ((event.data as { poison?: boolean }).poison === true) {
+        throw new Error('this subscriber cannot take a poisoned event');
+      }
       seen.events.push(event);
     });
   }
@@ -211,6 +214,30 @@ function jobSuite(t: SuiteApp): void {
       [[rolledBack.id, committed.id]],
     );
     expect(rows).toEqual([{ id: committed.id, dispatched: true }]);
+  });
+
+  it('puts back an event no subscriber can take, without holding up the ones after it', async () => {
+    const outbox = t.app.get(Outbox);
+    const transactions = t.app.get(TransactionRunner);
+    const poisoned = outbox.event('probe.happened', { poison: true });
+    const healthy = [1, 2, 3].map((n) => outbox.event('probe.happened', { n }));
+    await transactions.run((tx) => outbox.publish(tx, poisoned, ...healthy));
+    outbox.nudge();
+
+    await until('the healthy events', () =>
+      healthy.every((e) => seen.events.some((s) => s.id === e.id)) ? true : undefined,
+    );
+    const [row] = await t.sql<{ attempts: number; last_error: string; dispatched: boolean }>(
+      'SELECT attempts, last_error, dispatched_at IS NOT NULL AS dispatched FROM outbox_events WHERE id = $1',
+      [poisoned.id],
+    );
+    expect(row).toMatchObject({
+      dispatched: false,
+      last_error: expect.stringContaining('poisoned'),
+    });
+    expect(row?.attempts).toBeGreaterThanOrEqual(1);
+    // Not dispatched, so the relay keeps it for later (and an operator sees it in the table).
+    await t.sql('DELETE FROM outbox_events WHERE id = $1', [poisoned.id]);
   });
 }
 

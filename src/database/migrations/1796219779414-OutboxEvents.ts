@@ -18,6 +18,9 @@ export class OutboxEvents1796219779414 implements MigrationInterface {
                 "request_id" character varying(128),
                 "trace_context" jsonb,
                 "dispatched_at" TIMESTAMP(3) WITH TIME ZONE,
+                "attempts" integer NOT NULL DEFAULT '0',
+                "available_at" TIMESTAMP(3) WITH TIME ZONE NOT NULL DEFAULT now(),
+                "last_error" character varying(500),
                 CONSTRAINT "PK_outbox_events" PRIMARY KEY ("id")
             )
         `);

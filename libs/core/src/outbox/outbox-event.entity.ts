@@ -33,4 +33,15 @@ export class OutboxEventEntity {
 
   @Column({ name: 'dispatched_at', type: 'timestamptz', precision: 3, nullable: true })
   dispatchedAt!: Date | null;
+
+  /** Failed hand-overs so far: a subscriber threw, or the database failed mid-way. */
+  @Column({ type: 'integer', default: 0 })
+  attempts!: number;
+
+  /** Not handed over before this (pushed back after each failed hand-over). */
+  @Column({ name: 'available_at', type: 'timestamptz', precision: 3, default: () => 'now()' })
+  availableAt!: Date;
+
+  @Column({ name: 'last_error', type: 'varchar', length: 500, nullable: true })
+  lastError!: string | null;
 }

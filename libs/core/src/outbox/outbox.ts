@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { ROOT_CONTEXT, context, propagation } from '@opentelemetry/api';
 import type { Logger as PinoLogger } from 'pino';
-import { In, IsNull, LessThan } from 'typeorm';
+import { In, IsNull, LessThan, LessThanOrEqual } from 'typeorm';
 
 import { AppConfig } from '../config/app-config';
 import { TransactionRunner, type Transaction } from '../database/transaction-runner';
@@ -164,26 +164,90 @@ export class Outbox implements OnModuleInit, OnApplicationBootstrap, BeforeAppli
     }
   }
 
-  private dispatchBatch(): Promise<number> {
-    return this.transactions.run(async (tx) => {
-      const events = await tx.manager.find(OutboxEventEntity, {
-        where: { dispatchedAt: IsNull() },
-        order: { createdAt: 'ASC', id: 'ASC' },
-        take: BATCH_SIZE,
-        lock: { mode: 'pessimistic_write', onLocked: 'skip_locked' },
+  /**
+   * Hands over the oldest available events in one transaction. If that fails, each is tried
+   * in a transaction of its own, and one that fails alone is put back with a growing delay
+   * (`attempts`, `last_error`): an event no subscriber can take never holds up the others.
+   */
+  private async dispatchBatch(): Promise<number> {
+    let ids: string[] = [];
+    try {
+      return await this.transactions.run(async (tx) => {
+        const events = await this.takeAvailable(tx, BATCH_SIZE);
+        ids = events.map((event) => event.id);
+        for (const event of events) {
+          await this.handOver(event, tx);
+        }
+        await this.markDispatched(tx, ids);
+        return events.length;
       });
-      for (const event of events) {
-        await this.handOver(event, tx);
+    } catch (error: unknown) {
+      if (ids.length <= 1) {
+        await this.putBack(ids, error);
+        throw error;
       }
-      if (events.length > 0) {
-        await tx.manager.update(
-          OutboxEventEntity,
-          { id: In(events.map((event) => event.id)) },
-          { dispatchedAt: () => 'now()' },
-        );
+    }
+    for (const id of ids) {
+      try {
+        await this.transactions.run(async (tx) => {
+          const [event] = await this.takeAvailable(tx, 1, id);
+          if (event !== undefined) {
+            await this.handOver(event, tx);
+            await this.markDispatched(tx, [event.id]);
+          }
+        });
+      } catch (error: unknown) {
+        await this.putBack([id], error);
       }
-      return events.length;
+    }
+    return ids.length;
+  }
+
+  private takeAvailable(tx: Transaction, take: number, id?: string): Promise<OutboxEventEntity[]> {
+    return tx.manager.find(OutboxEventEntity, {
+      where: {
+        ...(id === undefined ? {} : { id }),
+        dispatchedAt: IsNull(),
+        availableAt: LessThanOrEqual(new Date()),
+      },
+      order: { createdAt: 'ASC', id: 'ASC' },
+      take,
+      lock: { mode: 'pessimistic_write', onLocked: 'skip_locked' },
     });
+  }
+
+  private async markDispatched(tx: Transaction, ids: readonly string[]): Promise<void> {
+    if (ids.length > 0) {
+      await tx.manager.update(OutboxEventEntity, { id: In(ids) }, { dispatchedAt: () => 'now()' });
+    }
+  }
+
+  /** Records a failed hand-over; the event is tried again after `2^attempts` seconds (≤ 1 h). */
+  private async putBack(ids: readonly string[], error: unknown): Promise<void> {
+    const reason = (error instanceof Error ? error.message : String(error)).slice(0, 500);
+    for (const id of ids) {
+      try {
+        await this.transactions.run(async (tx) => {
+          await tx.manager.update(
+            OutboxEventEntity,
+            { id },
+            {
+              attempts: () => 'attempts + 1',
+              lastError: reason,
+              availableAt: () =>
+                `now() + least(interval '1 hour', interval '1 second' * power(2, attempts + 1))`,
+            },
+          );
+        });
+        this.logger.warn({
+          msg: 'An outbox event could not be handed over; it is tried again later',
+          eventId: id,
+          reason,
+        });
+      } catch {
+        // The database is what failed: the event stays as it was, and the relay backs off.
+      }
+    }
   }
 
   /** Every subscriber, in the event's request and trace context (their jobs carry both on). */
