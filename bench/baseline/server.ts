@@ -100,6 +100,7 @@ interface OrderRow {
   readonly id: string;
   readonly user_id: string;
   readonly status: string;
+  readonly cancel_reason: string | null;
   readonly currency: string;
   /** bigint: a string from pg. */
   readonly total_cents: string | number;
@@ -301,6 +302,7 @@ const toOrder = (o: OrderRow, items: readonly ItemRow[]): Order => ({
   id: o.id,
   userId: o.user_id,
   status: o.status,
+  cancelReason: o.cancel_reason,
   currency: o.currency,
   totalCents: Number(o.total_cents),
   items: items.map((i) => ({
@@ -441,6 +443,7 @@ async function placeOrder(
       id: randomUUID(),
       user_id: user.id,
       status: 'pending',
+      cancel_reason: null,
       currency: first.currency,
       total_cents: lines.reduce((sum, l) => sum + l.price * l.qty, 0),
       version: 1,
@@ -484,6 +487,7 @@ async function placeOrder(
         unitPriceCents: l.price,
         name: l.name,
       })),
+      { id: randomUUID(), data: order },
       key === undefined ? undefined : { key, requestHash, responseBody: order },
     );
     const [outcome] = (await prepared(placement.text, [...placement.values])) as Array<{

@@ -46,6 +46,16 @@ interface StockReservation {
   readonly take: (params: SqlParams, gate: string) => string;
 }
 
+/** An outbox event (src: libs/core/src/outbox/outbox.sql.ts). */
+interface OutboxEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly data: unknown;
+  readonly createdAt: Date;
+  readonly requestId: string | null;
+  readonly traceContext: Record<string, string> | null;
+}
+
 interface PlacementGate {
   readonly kind: string;
   readonly cte: (params: SqlParams, when: string, name: string) => string;
@@ -91,6 +101,7 @@ interface OrdersSql {
     order: OrderToInsert,
     stock: StockReservation,
     gate: PlacementGate,
+    events: readonly OutboxEvent[],
   ): StatementWithValues;
   orderStatements(
     columns: string,
@@ -111,18 +122,28 @@ export interface ServiceStatements {
   readonly productsByIds: Statement;
   readonly orderItemsOf: Statement;
   ordersPage(userId: string, limit: number): StatementWithValues;
-  /** The one placement statement; with `key`, the gate also remembers the key (24 h). */
+  /**
+   * The one placement statement, writing `placed` (the `order.placed` event: its id and the
+   * order's response) with the order; with `key`, the gate also remembers the key (24 h).
+   */
   placement(
     order: OrderToInsert,
     lines: readonly ReservedLine[],
+    placed: PlacedEvent,
     key?: { readonly key: string; readonly requestHash: string; readonly responseBody: unknown },
   ): StatementWithValues;
+}
+
+/** What the placement's `order.placed` event carries: its id and the order as answered. */
+export interface PlacedEvent {
+  readonly id: string;
+  readonly data: unknown;
 }
 
 const PRODUCT_COLUMNS =
   'p.id, p.sku, p.name, p.price_cents, p.currency, p.stock, p.created_at, p.updated_at';
 const ORDER_COLUMNS =
-  'o.id, o.user_id, o.status, o.currency, o.total_cents, o.version, o.created_at, o.updated_at';
+  'o.id, o.user_id, o.status, o.cancel_reason, o.currency, o.total_cents, o.version, o.created_at, o.updated_at';
 const ITEM_COLUMNS =
   'i.order_id, i.position, i.product_id, i.sku, i.name, i.unit_price_cents, i.quantity, i.line_total_cents';
 const IDEMPOTENCY_TTL_MS = 86_400_000;
@@ -141,13 +162,22 @@ export function useServiceBuild(distDir: string): ServiceStatements {
     productsByIds: productReads.productsByIds,
     orderItemsOf: orderReads.itemsOf,
     ordersPage: (userId, limit) => orderReads.page({ userId }, null, limit),
-    placement: (order, lines, key) =>
+    placement: (order, lines, placed, key) =>
       orders.placementStatement(
         order,
         products.stockReservation(lines),
         key === undefined
           ? orders.STOCK_GATE
           : orders.rememberKeyPart({ ...key, userId: order.userId, ttlMs: IDEMPOTENCY_TTL_MS }),
+        [
+          {
+            ...placed,
+            type: 'order.placed',
+            createdAt: order.createdAt,
+            requestId: null,
+            traceContext: null,
+          },
+        ],
       ),
   };
   return loaded;
@@ -183,6 +213,7 @@ export const IDEMPOTENCY_KEY_LOOKUP = `SELECT request_hash, response_body FROM i
 
 const ORDER_ID = '00000000-0000-4000-8000-00000000000a';
 const ITEM_ID = '00000000-0000-4000-8000-00000000000b';
+const EVENT_ID = '00000000-0000-4000-8000-00000000000c';
 const NOW = new Date(0);
 
 /** A statement's `$n` value as SQL text for pgbench, with fresh ids per transaction. */
@@ -197,8 +228,16 @@ function literal(value: unknown): string {
     if (value.length === 1 && value[0] === ITEM_ID) {
       return "ARRAY[md5('i' || :r1 || '-' || :r2)::uuid]";
     }
-    const elements = value.map((v) => `"${String(v).replace(/["\\]/g, (c) => `\\${c}`)}"`);
-    return `'{${elements.join(',')}}'`;
+    if (value.length === 1 && value[0] === EVENT_ID) {
+      return "ARRAY[md5('e' || :r1 || '-' || :r2)::uuid]";
+    }
+    if (value.length === 1 && value[0] === NOW) {
+      return 'ARRAY[now()]';
+    }
+    const elements = value.map((v) =>
+      v === null ? 'NULL' : `"${String(v).replace(/["\\]/g, (c) => `\\${c}`)}"`,
+    );
+    return `'${`{${elements.join(',')}}`.replace(/'/g, "''")}'`;
   }
   if (typeof value === 'number') {
     return String(value);
@@ -227,29 +266,35 @@ export function pgbenchHotOrderScript(o: {
     unitPriceCents: 1999,
     name: 'Hot product',
   };
+  const item = {
+    productId: o.hotProductId,
+    sku: 'BENCH-HOT',
+    name: 'Hot product',
+    unitPriceCents: 1999,
+    quantity: 1,
+    lineTotalCents: 1999,
+  };
+  const order = {
+    id: ORDER_ID,
+    userId: o.buyerId,
+    status: 'pending',
+    currency: 'EUR',
+    totalCents: 1999,
+    version: 1,
+  };
+  // The event's data is the order as the service answers it: about as many bytes per row.
+  const at = new Date().toISOString();
+  const data = {
+    ...order,
+    cancelReason: null,
+    items: [item],
+    createdAt: at,
+    updatedAt: at,
+  };
   const placement = statements.placement(
-    {
-      id: ORDER_ID,
-      userId: o.buyerId,
-      status: 'pending',
-      currency: 'EUR',
-      totalCents: 1999,
-      version: 1,
-      createdAt: NOW,
-      items: [
-        {
-          id: ITEM_ID,
-          position: 0,
-          productId: o.hotProductId,
-          sku: 'BENCH-HOT',
-          name: 'Hot product',
-          unitPriceCents: 1999,
-          quantity: 1,
-          lineTotalCents: 1999,
-        },
-      ],
-    },
+    { ...order, createdAt: NOW, items: [{ ...item, id: ITEM_ID, position: 0 }] },
     [line],
+    { id: EVENT_ID, data },
   );
   const oneLine = (sql: string): string => sql.replace(/\s+/g, ' ').trim();
   return [

@@ -60,6 +60,7 @@ describe('orders', () => {
         id: expect.any(String),
         userId: alice.id,
         status: 'pending',
+        cancelReason: null,
         currency: 'EUR',
         totalCents: 3 * 399 + 2 * 1250,
         items: [

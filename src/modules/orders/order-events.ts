@@ -8,3 +8,10 @@ export const ORDER_EVENT_TYPES = [
   'order.cancelled',
 ] as const;
 export type OrderEventType = (typeof ORDER_EVENT_TYPES)[number];
+
+/** The event types by name, for the code that writes them. */
+export const OrderEvent = {
+  PLACED: 'order.placed',
+  STATUS_CHANGED: 'order.status_changed',
+  CANCELLED: 'order.cancelled',
+} as const satisfies Record<string, OrderEventType>;

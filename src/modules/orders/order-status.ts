@@ -28,3 +28,14 @@ export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
 
 /** Stock goes back to the catalog when an order reaches this state. */
 export const releasesStock = (to: OrderStatus): boolean => to === OrderStatus.CANCELLED;
+
+/** Who or what cancelled an order: its owner, an admin, or the system once it expired. */
+export const CancelReason = {
+  CUSTOMER: 'customer',
+  ADMIN: 'admin',
+  EXPIRED: 'expired',
+} as const;
+
+export type CancelReason = (typeof CancelReason)[keyof typeof CancelReason];
+
+export const CANCEL_REASONS: readonly CancelReason[] = Object.values(CancelReason);

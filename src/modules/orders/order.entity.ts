@@ -11,7 +11,7 @@ import {
 } from 'typeorm';
 
 import { OrderItemEntity } from './order-item.entity';
-import type { OrderStatus } from './order-status';
+import type { CancelReason, OrderStatus } from './order-status';
 
 /** bigint columns come back from pg as strings; cents stay well inside 2^53. */
 export const bigintCents: ValueTransformer = {
@@ -22,7 +22,13 @@ export const bigintCents: ValueTransformer = {
 @Entity('orders')
 @Check('CHK_orders_status', `"status" IN ('pending', 'paid', 'shipped', 'delivered', 'cancelled')`)
 @Check('CHK_orders_total_non_negative', `"total_cents" >= 0`)
+@Check(
+  'CHK_orders_cancel_reason',
+  `"cancel_reason" IS NULL OR ("status" = 'cancelled' AND "cancel_reason" IN ('customer', 'admin', 'expired'))`,
+)
 @Index('IDX_orders_created_at_id', ['createdAt', 'id'])
+// The expiry job's scan: the oldest pending orders, however many settled ones there are.
+@Index('IDX_orders_pending_created_at', ['createdAt'], { where: `"status" = 'pending'` })
 @Index('IDX_orders_user_created_at_id', ['userId', 'createdAt', 'id'])
 export class OrderEntity {
   @PrimaryGeneratedColumn('uuid')
@@ -33,6 +39,13 @@ export class OrderEntity {
 
   @Column({ type: 'varchar', length: 16 })
   status!: OrderStatus;
+
+  /**
+   * Set with the status `cancelled` (who cancelled it), null otherwise; orders cancelled
+   * before the column existed keep null.
+   */
+  @Column({ name: 'cancel_reason', type: 'varchar', length: 16, nullable: true })
+  cancelReason!: CancelReason | null;
 
   @Column({ type: 'char', length: 3 })
   currency!: string;

@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto';
 
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { In, LessThan, Repository } from 'typeorm';
 
-import { EntityRows, SqlRunner, type Keyset, type Transaction } from '@app/core';
+import { EntityRows, SqlRunner, type Keyset, type OutboxEvent, type Transaction } from '@app/core';
 
 import type { StockReservation } from '../catalog';
 
 import { OrderItemEntity } from './order-item.entity';
 import { OrderEntity } from './order.entity';
-import { OrderStatus } from './order-status';
+import { OrderStatus, type CancelReason } from './order-status';
 import {
   orderStatements,
   placementStatement,
@@ -74,6 +74,7 @@ export class OrdersRepository {
       id,
       userId: order.userId,
       status: OrderStatus.PENDING,
+      cancelReason: null,
       currency: order.currency,
       totalCents: order.totalCents,
       version: 1,
@@ -86,15 +87,17 @@ export class OrdersRepository {
   }
 
   /**
-   * Places `order` in one autocommit statement (orders.sql.ts). Everything the response
-   * holds was minted by create(), so nothing is read back.
+   * Places `order` in one autocommit statement (orders.sql.ts), with its `events`: they are
+   * written if and only if the order is. Everything the response holds was minted by
+   * create(), so nothing is read back.
    */
   async place(
     order: OrderEntity,
     stock: StockReservation,
     gate: PlacementGate,
+    events: readonly OutboxEvent[],
   ): Promise<PlacementOutcome> {
-    const statement = placementStatement(order, stock, gate);
+    const statement = placementStatement(order, stock, gate, events);
     const [row] = await this.sql.rows<PlacementRow & Row>(statement, statement.values);
     return { stockOk: row?.stockOk === true, placed: row?.placed === true };
   }
@@ -128,6 +131,36 @@ export class OrdersRepository {
   }
 
   /**
+   * Locks up to `limit` pending orders placed before `before`, oldest first, with their
+   * items. Orders another transaction holds (being cancelled or paid right now) are skipped,
+   * not waited for: that transaction decides them, and a later run sees what it decided.
+   */
+  async lockPendingBefore(tx: Transaction, before: Date, limit: number): Promise<OrderEntity[]> {
+    const orders = await tx.manager.find(OrderEntity, {
+      where: { status: OrderStatus.PENDING, createdAt: LessThan(before) },
+      order: { createdAt: 'ASC', id: 'ASC' },
+      take: limit,
+      lock: { mode: 'pessimistic_write', onLocked: 'skip_locked' },
+    });
+    if (orders.length === 0) {
+      return orders;
+    }
+    const byOrder = new Map<string, OrderItemEntity[]>();
+    for (const order of orders) {
+      order.items = [];
+      byOrder.set(order.id, order.items);
+    }
+    const items = await tx.manager.find(OrderItemEntity, {
+      where: { orderId: In([...byOrder.keys()]) },
+      order: { orderId: 'ASC', position: 'ASC' },
+    });
+    for (const item of items) {
+      byOrder.get(item.orderId)?.push(item);
+    }
+    return orders;
+  }
+
+  /**
    * Conditional on the version read under lock, so a status change can never be lost
    * or applied twice. Returns the updated order, or null if the version moved.
    */
@@ -136,11 +169,12 @@ export class OrdersRepository {
     id: string,
     expectedVersion: number,
     status: OrderStatus,
+    cancelReason: CancelReason | null,
   ): Promise<OrderEntity | null> {
     const result = await tx.manager.update(
       OrderEntity,
       { id, version: expectedVersion },
-      { status, version: () => 'version + 1' },
+      { status, cancelReason, version: () => 'version + 1' },
     );
     if ((result.affected ?? 0) !== 1) {
       return null;

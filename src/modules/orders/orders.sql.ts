@@ -16,6 +16,7 @@
 // must not pull in the rest of core (Nest, TypeORM) with it.
 import type { Keyset, Statement, StatementPart } from '@app/core';
 import { SqlParams } from '@app/core/database/sql-params';
+import { outboxInsertPart, type OutboxEvent } from '@app/core/outbox/outbox.sql';
 
 import type { StockReservation } from '../catalog';
 
@@ -138,20 +139,24 @@ export interface PlacementRow {
 
 /**
  * One autocommit statement: lock and check the stock, open the gate, take the stock,
- * insert the order and its items. The row locks last from the check to the end of this
- * statement: no round trip to Node while other orders for the same product wait on them.
+ * insert the order, its items and its `events` (the outbox: `order.placed`). The row locks
+ * last from the check to the end of this statement: no round trip to Node while other
+ * orders for the same product wait on them. A closed gate (no stock, a live idempotency key)
+ * writes none of it.
  */
 export function placementStatement(
   order: OrderToInsert,
   stock: StockReservation,
   gate: PlacementGate,
+  events: readonly OutboxEvent[],
 ): PlacementStatement {
   const params = new SqlParams();
   const name = 'placement_gate';
   const text = `WITH ${stock.check(params)},
       ${gate.cte(params, stock.ok, name)},
       ${stock.take(params, name)},
-      ${insertOrderPart(order)(params, name)}
+      ${insertOrderPart(order)(params, name)},
+      ${outboxInsertPart(events)(params, name)}
       SELECT ${stock.ok} AS "stockOk", EXISTS (SELECT 1 FROM ${name}) AS "placed"`;
   return { name: `orders_place_${gate.kind}`, text, values: params.values };
 }

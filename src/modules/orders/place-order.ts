@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 
-import { ConcurrentChangeError, type AuthenticatedUser } from '@app/core';
+import { ConcurrentChangeError, Outbox, type AuthenticatedUser } from '@app/core';
 
 import { CatalogService } from '../catalog';
 import { toOrderResponse, type OrderResponse } from './dto/order.response';
 import type { PlaceOrderDto } from './dto/place-order.dto';
+import { OrderEvent } from './order-events';
 import { OrderMetrics } from './order-metrics';
 import { OrdersRepository } from './orders.repository';
 import { PlacementIdempotency } from './placement-idempotency';
@@ -21,8 +22,9 @@ const PLACEMENT_ATTEMPTS = 3;
 
 /**
  * `POST /orders`: quote without a lock, then one statement that takes the stock of every
- * line (or none), writes the order and its items and remembers the idempotency key. A
- * retried key gets its first response back; any failure leaves nothing.
+ * line (or none), writes the order, its items and its `order.placed` event, and remembers
+ * the idempotency key. A retried key gets its first response back (and writes no event);
+ * any failure leaves nothing.
  */
 @Injectable()
 export class PlaceOrder {
@@ -31,6 +33,7 @@ export class PlaceOrder {
     private readonly catalog: CatalogService,
     private readonly idempotency: PlacementIdempotency,
     private readonly metrics: OrderMetrics,
+    private readonly outbox: Outbox,
   ) {}
 
   async execute(
@@ -75,8 +78,12 @@ export class PlaceOrder {
       });
       const order = toOrderResponse(entity);
       const gate = this.idempotency.gate(keyed, order);
-      const outcome = await this.orders.place(entity, this.catalog.reservation(quote), gate);
+      const placed = this.outbox.event(OrderEvent.PLACED, order);
+      const outcome = await this.orders.place(entity, this.catalog.reservation(quote), gate, [
+        placed,
+      ]);
       if (outcome.placed) {
+        this.outbox.nudge();
         return { order, replayed: false };
       }
       // Not placed: the stock changed since the quote (quoting again says why, or prices

@@ -3,7 +3,7 @@ import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { defineResponseHeader } from '@app/core';
 
 import type { OrderEntity } from '../order.entity';
-import type { OrderStatus } from '../order-status';
+import { CANCEL_REASONS, type CancelReason, type OrderStatus } from '../order-status';
 import { ORDER_STATUS_SCHEMA } from './change-status.dto';
 
 const UUID_EXAMPLE = '0190c4b2-6c1e-7d2a-9a53-3f0c5e4b8a11';
@@ -63,6 +63,19 @@ export class OrderResponse {
   })
   readonly status!: OrderStatus;
 
+  @ApiProperty({
+    type: 'string',
+    // OpenAPI 3.0: a nullable enum lists null among its values.
+    enum: [...CANCEL_REASONS, null],
+    nullable: true,
+    description:
+      'Who cancelled the order: its owner (`customer`), an admin (`admin`), or the system, ' +
+      'because it stayed `pending` too long (`expired`). `null` unless `status` is ' +
+      '`cancelled`, and for orders cancelled before the reason was recorded.',
+    example: null,
+  })
+  readonly cancelReason!: CancelReason | null;
+
   @ApiProperty({ minLength: 3, maxLength: 3, pattern: '^[A-Z]{3}$', example: 'EUR' })
   readonly currency!: string;
 
@@ -119,6 +132,7 @@ export function toOrderResponse(order: OrderEntity): OrderResponse {
     id: order.id,
     userId: order.userId,
     status: order.status,
+    cancelReason: order.cancelReason,
     currency: order.currency,
     totalCents: order.totalCents,
     items: [...order.items]
