@@ -8,13 +8,17 @@ import { OrderItemEntity } from './order-item.entity';
 import { OrderEntity } from './order.entity';
 import { OrdersController } from './orders.controller';
 import { ChangeOrderStatus } from './change-order-status';
+import { ExpirePendingOrders } from './expire-pending-orders';
 import { OrderMetrics } from './order-metrics';
 import { OrderQueries } from './order-queries';
 import { OrdersRepository } from './orders.repository';
 import { PlaceOrder } from './place-order';
 import { PlacementIdempotency } from './placement-idempotency';
 
-/** Orders: placement with atomic stock reservation, the status machine, idempotency. */
+/**
+ * Orders: placement with atomic stock reservation, the status machine, idempotency, their
+ * events, and the expiry of abandoned pending orders.
+ */
 @Module({
   imports: [
     CatalogModule,
@@ -24,6 +28,7 @@ import { PlacementIdempotency } from './placement-idempotency';
   providers: [
     PlaceOrder,
     ChangeOrderStatus,
+    ExpirePendingOrders,
     OrderQueries,
     PlacementIdempotency,
     OrderMetrics,
