@@ -245,9 +245,15 @@ function literal(value: unknown): string {
   return `'${String(value).replace(/'/g, "''")}'`;
 }
 
-/** `text` with every `$n` replaced by the literal of its value. */
+/**
+ * `text` with every `$n` replaced by the literal of its value. pgbench reads `:name` as a
+ * variable anywhere in a script, so a JSON value's `"key":null` gets a space after the colon
+ * (same JSON, no variable).
+ */
 const inline = (text: string, values: readonly unknown[]): string =>
-  text.replace(/\$(\d+)/g, (_match, n: string) => literal(values[Number(n) - 1]));
+  text.replace(/\$(\d+)/g, (_match, n: string) =>
+    literal(values[Number(n) - 1]).replace(/":(?=[A-Za-z_])/g, '": '),
+  );
 
 /**
  * pgbench's script for the order-placement reference: the service's two statements (the
