@@ -169,9 +169,45 @@ describe("loadAppConfig: the modules' sections", () => {
   });
 
   it('keeps Idempotency-Key records 24 h by default, and never less', () => {
-    expect(loadAppConfig({}).sections.get(OrdersConfig)).toEqual({ idempotencyTtlMs: 86_400_000 });
+    expect(loadAppConfig({}).sections.get(OrdersConfig)).toMatchObject({
+      idempotencyTtlMs: 86_400_000,
+    });
     expect(() => loadAppConfig({ IDEMPOTENCY_TTL_MS: '3600000' })).toThrow(
       /IDEMPOTENCY_TTL_MS=3600000: IDEMPOTENCY_TTL_MS must be at least 86400000 \(24 hours\)/,
+    );
+  });
+
+  it('expires pending orders after a day by default, checked every minute', () => {
+    expect(loadAppConfig({}).sections.get(OrdersConfig)).toMatchObject({
+      pendingTtlMs: 86_400_000,
+      expiryCron: '* * * * *',
+    });
+    expect(() => loadAppConfig({ ORDER_EXPIRY_CRON: 'every minute' })).toThrow(/ORDER_EXPIRY_CRON/);
+  });
+
+  it('runs jobs in every process by default, and splits the roles only in a cluster', () => {
+    expect(loadAppConfig({}).app).toEqual({ role: 'all', servesApi: true, runsJobs: true });
+    expect(loadAppConfig({ APP_ROLE: 'worker' }).app).toMatchObject({
+      servesApi: false,
+      runsJobs: true,
+    });
+    expect(loadAppConfig({ APP_ROLE: 'api' }).app).toMatchObject({
+      servesApi: true,
+      runsJobs: false,
+    });
+    expect(() => loadAppConfig({ APP_ROLE: 'both' })).toThrow(/APP_ROLE/);
+    expect(() => loadAppConfig({ CLUSTER_JOB_WORKERS: '1' })).toThrow(
+      /CLUSTER_JOB_WORKERS=1: only with CLUSTER_WORKERS > 1/,
+    );
+    const cluster = {
+      CLUSTER_WORKERS: '2',
+      CLUSTER_JOB_WORKERS: '1',
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/x',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+    };
+    expect(loadAppConfig(cluster).cluster).toEqual({ workers: 2, jobWorkers: 1 });
+    expect(() => loadAppConfig({ ...cluster, APP_ROLE: 'worker' })).toThrow(
+      /CLUSTER_JOB_WORKERS=1: only with APP_ROLE=all/,
     );
   });
 
