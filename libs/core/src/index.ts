@@ -40,6 +40,7 @@ export * from './logging/pino-nest-logger';
 export * from './logging/request-logger';
 export * from './observability/metrics.service';
 export * from './outbox/outbox';
+export * from './outbox/outbox-event.entity';
 export * from './outbox/outbox.sql';
 export * from './redis/redis.constants';
 export * from './security/access-rule';
