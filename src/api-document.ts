@@ -95,5 +95,5 @@ export const API_DOCUMENT_INFO: ApiDocumentInfo = {
   version: '1.0.0',
   description,
   bearerDescription,
-  tagOrder: ['Auth', 'Users', 'Catalog', 'Orders'],
+  tagOrder: ['Auth', 'Users', 'Catalog', 'Orders', 'Webhooks'],
 };

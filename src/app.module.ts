@@ -7,13 +7,14 @@ import { AuthModule } from './modules/auth';
 import { CatalogModule } from './modules/catalog';
 import { OrdersModule } from './modules/orders';
 import { UsersModule } from './modules/users';
+import { WebhooksModule } from './modules/webhooks';
 
 /**
  * The composition root: the platform (CoreModule) and the domain modules, nothing else.
  * `npm run g:module -- <name>` adds new domain modules to `imports` below.
  */
 @Module({
-  imports: [UsersModule, AuthModule, CatalogModule, OrdersModule],
+  imports: [UsersModule, AuthModule, CatalogModule, OrdersModule, WebhooksModule],
   // What the OpenAPI document says about the service (src/api-document.ts).
   providers: [{ provide: ApiDocumentInfo, useValue: API_DOCUMENT_INFO }],
 })

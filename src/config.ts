@@ -10,6 +10,7 @@ import {
 import { AuthConfig } from './modules/auth/auth.config';
 import { OrdersConfig } from './modules/orders/orders.config';
 import { UsersConfig } from './modules/users/users.config';
+import { WebhooksConfig } from './modules/webhooks/webhooks.config';
 
 /**
  * The app's configuration: the platform's sections (libs/core/src/config/platform.config.ts)
@@ -18,7 +19,7 @@ import { UsersConfig } from './modules/users/users.config';
  * table and `.env.example`.
  */
 const OPTIONS: LoadConfigOptions = {
-  sections: [AuthConfig, UsersConfig, OrdersConfig],
+  sections: [AuthConfig, UsersConfig, OrdersConfig, WebhooksConfig],
   // CURSOR_SECRET unset: the cursor key is derived from the JWT key, so every instance
   // sharing JWT_SECRET accepts the others' cursors.
   cursorSecretSeed: (sections) => sections.get(AuthConfig).jwtSecret,
