@@ -59,6 +59,7 @@ export class DeliveryResponse {
 
   @ApiProperty({
     ...DATE_TIME,
+    type: String,
     nullable: true,
     description:
       'About when the next attempt runs (retries wait with jitter); `null` unless `pending` or `failed`.',
@@ -66,7 +67,13 @@ export class DeliveryResponse {
   })
   readonly nextAttemptAt!: string | null;
 
-  @ApiProperty({ ...DATE_TIME, nullable: true, description: 'When a 2xx came back.' })
+  @ApiProperty({
+    ...DATE_TIME,
+    type: String,
+    nullable: true,
+    description: 'When a 2xx came back; `null` until then.',
+    example: null,
+  })
   readonly deliveredAt!: string | null;
 
   @ApiProperty(DATE_TIME)
