@@ -54,7 +54,7 @@ function expectProblem(res: Response, status: number, code: string, detail: unkn
     title: expect.any(String),
     status,
     detail,
-    instance: res.req.path,
+    instance: new URL(res.request.url).pathname,
     code,
     requestId: expect.any(String),
   });
