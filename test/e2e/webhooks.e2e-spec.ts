@@ -601,6 +601,55 @@ describe('webhooks', () => {
       expect(hook.received).toHaveLength(0);
     }, 40_000);
 
+    it('retries a failed delivery by hand at once, and its queued retry does not send again', async () => {
+      const hook = await receiver({ respond: () => 500 });
+      const webhook = await register(hook.url);
+      await createOrder(t.http, customer, product);
+      const failed = await deliveryWhen(webhook.id, (d) => d.status === 'failed');
+      hook.setResponder(() => 200);
+      const res = await t.http
+        .post(`/api/v1/webhooks/${webhook.id}/deliveries/${failed.id}/retry`)
+        .set(...bearer(admin))
+        .expect(202);
+      expect(res.body).toEqual({
+        ...failed,
+        status: 'pending',
+        nextAttemptAt: expect.stringMatching(ISO),
+      });
+      const delivered = await deliveryWhen(webhook.id, (d) => d.status === 'succeeded');
+      expect(delivered.attempts).toBe(2);
+      // The automatic retry was due within 1–2 s of the failure: it was cancelled, or found
+      // the delivery owned by the new job, and sent nothing.
+      await sleep(3_000);
+      expect(hook.received).toHaveLength(2);
+      const pending = await t.http
+        .post(`/api/v1/webhooks/${webhook.id}/deliveries/${failed.id}/retry`)
+        .set(...bearer(admin))
+        .expect(409);
+      expect(pending.body).toMatchObject({ code: 'WEBHOOK_DELIVERY_NOT_RETRYABLE' });
+    }, 40_000);
+
+    it('delivers an event handed over again (at least once) only once per webhook', async () => {
+      const hook = await receiver();
+      const webhook = await register(hook.url);
+      await createOrder(t.http, customer, product);
+      const first = await deliveryWhen(webhook.id, (d) => d.status === 'succeeded');
+      // What a relay killed before its commit leaves: the event undispatched, handed over again.
+      await t.sql('UPDATE outbox_events SET dispatched_at = NULL WHERE id = $1', [first.eventId]);
+      await until('the event dispatched again', async () => {
+        const rows = await t.sql<{ dispatched: boolean }>(
+          'SELECT dispatched_at IS NOT NULL AS dispatched FROM outbox_events WHERE id = $1',
+          [first.eventId],
+        );
+        return rows[0]?.dispatched === true ? true : undefined;
+      });
+      await sleep(1_500);
+      expect(await deliveriesOf(webhook.id)).toEqual([first]);
+      expect(hook.received).toHaveLength(1);
+      const metrics = await t.http.get('/metrics').expect(200);
+      expect(metrics.text).toMatch(/webhook_deliveries_total\{outcome="succeeded"\} \d+/);
+    }, 40_000);
+
     it('keeps a slow receiver from delaying another receiver and the API', async () => {
       const slow = await receiver({
         respond: async () => {
