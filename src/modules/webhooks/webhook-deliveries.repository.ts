@@ -110,6 +110,21 @@ export class WebhookDeliveriesRepository {
     return (result.affected ?? 0) > 0;
   }
 
+  /** Moves the delivery from job `from` to job `to`, if `from` still owns it. */
+  async reassign(
+    tx: Transaction,
+    id: string,
+    from: string,
+    to: string,
+    nextAttemptAt: Date,
+  ): Promise<void> {
+    await tx.manager.update(
+      WebhookDeliveryEntity,
+      { id, jobId: from },
+      { jobId: to, nextAttemptAt },
+    );
+  }
+
   async update(tx: Transaction, id: string, changes: DeliveryChanges): Promise<void> {
     await tx.manager.update(WebhookDeliveryEntity, { id }, changes);
   }
