@@ -26,7 +26,7 @@ export class WebhooksConfig extends defineConfigSection({
       default: 2,
       min: 1,
       max: 50,
-      doc: 'deliveries to one webhook in flight at once, across all processes: a slow receiver holds at most this many',
+      doc: 'deliveries to one webhook in flight at once: at most this many per process, and about this many across processes (a slow receiver holds no more of the workers)',
     }),
     WEBHOOK_CONCURRENCY: int({
       default: 10,
