@@ -112,9 +112,13 @@ describe('webhook deliveries in a cluster with a job child', () => {
       );
       const delta = (name: string): number => count(after.body, name) - count(before.body, name);
       expect(after.status).toBe(200);
-      expect(delta('jobs_completed_total')).toBe(N);
+      // A delivery that finds its endpoint's slots taken is moved to a new job (a completed
+      // run that spent no attempt), so completions can exceed N; failures cannot.
+      expect(delta('jobs_completed_total')).toBeGreaterThanOrEqual(N);
       expect(delta('jobs_failed_total')).toBe(N);
-      expect(delta('job_duration_seconds_count')).toBe(2 * N);
+      expect(delta('job_duration_seconds_count')).toBe(
+        delta('jobs_completed_total') + delta('jobs_failed_total'),
+      );
       // The HTTP port is the HTTP children's alone: the job child never listened.
       const listening = server.logsMatching((l) => l.msg === 'Listening').map((l) => Number(l.pid));
       expect(listening).toHaveLength(2);

@@ -291,6 +291,8 @@ export class JobQueue implements OnApplicationBootstrap, BeforeApplicationShutdo
       includeMetadata: true,
       localConcurrency: definition.concurrency ?? this.config.jobs.concurrency,
       pollingIntervalSeconds: this.config.jobs.pollIntervalMs / 1000,
+      // With a backlog, each slot fetches its next job at once instead of waiting a poll.
+      burstWhenReadyExceeds: 1,
       ...(definition.groupConcurrency === undefined
         ? {}
         : { groupConcurrency: definition.groupConcurrency }),
@@ -377,6 +379,11 @@ export class JobQueue implements OnApplicationBootstrap, BeforeApplicationShutdo
       supervise: runsJobs,
       schedule: runsJobs,
       monitorIntervalSeconds: MONITOR_INTERVAL_SECONDS,
+      // A job whose process died is failed (and retried) by the supervisor once its timeout has
+      // passed: checked every 10 s instead of pg-boss's 60, and the ready counts that trigger
+      // burst fetching are refreshed as often.
+      superviseIntervalSeconds: MONITOR_INTERVAL_SECONDS,
+      queueCacheIntervalSeconds: MONITOR_INTERVAL_SECONDS,
       cronMonitorIntervalSeconds: 10,
       instanceName: config.app.role,
       openTelemetry: { propagateContext: config.observability.otlpEndpoint !== null },

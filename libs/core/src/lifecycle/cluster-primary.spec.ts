@@ -120,6 +120,9 @@ describe('runPrimary', () => {
     start(2, 1);
 
     expect(children.map(roleOf)).toEqual(['api', 'api', 'worker']);
+    // Each child is a plain process of its role: it must not split roles again (its config
+    // would refuse CLUSTER_JOB_WORKERS with APP_ROLE other than all).
+    expect(children.map((c) => c.env?.CLUSTER_JOB_WORKERS)).toEqual(['0', '0', '0']);
     expect(messages('Worker started').map((l) => [l.workerId, l.kind])).toEqual([
       [1, 'http'],
       [2, 'http'],

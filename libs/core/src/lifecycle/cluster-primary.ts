@@ -44,7 +44,9 @@ function childEnv(kind: ChildKind, jobWorkers: number): Record<string, string> |
   if (jobWorkers === 0) {
     return undefined;
   }
-  return { APP_ROLE: kind === 'http' ? 'api' : 'worker' };
+  // The split is the primary's; a child that inherited CLUSTER_JOB_WORKERS with its new role
+  // would be refused by the config check (job workers only with APP_ROLE=all).
+  return { APP_ROLE: kind === 'http' ? 'api' : 'worker', CLUSTER_JOB_WORKERS: '0' };
 }
 
 /**
