@@ -32,6 +32,7 @@ export class DeliveryResponse {
     type: 'integer',
     format: 'int32',
     minimum: 0,
+    maximum: 2_147_483_647,
     description: 'Attempts made so far, manual retries included.',
     example: 1,
   })
