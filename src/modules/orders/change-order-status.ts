@@ -82,7 +82,7 @@ export class ChangeOrderStatus {
     }
     const changed: OrderResponse[] = [];
     for (const order of orders) {
-      const updated = await this.orders.updateStatus(tx, order.id, order.version, to, cancelReason);
+      const updated = await this.orders.updateStatus(tx, order, to, cancelReason);
       if (updated === null) {
         throw new VersionMismatchError(order.version);
       }

@@ -145,42 +145,34 @@ export class OrdersRepository {
     if (orders.length === 0) {
       return orders;
     }
-    const byOrder = new Map<string, OrderItemEntity[]>();
-    for (const order of orders) {
-      order.items = [];
-      byOrder.set(order.id, order.items);
-    }
     const items = await tx.manager.find(OrderItemEntity, {
-      where: { orderId: In([...byOrder.keys()]) },
+      where: { orderId: In(orders.map((order) => order.id)) },
       order: { orderId: 'ASC', position: 'ASC' },
     });
-    for (const item of items) {
-      byOrder.get(item.orderId)?.push(item);
-    }
-    return orders;
+    return attachItems(orders, items);
   }
 
   /**
    * Conditional on the version read under lock, so a status change can never be lost
-   * or applied twice. Returns the updated order, or null if the version moved.
+   * or applied twice. Returns the updated order (its items are the locked order's: a status
+   * change does not touch them), or null if the version moved.
    */
   async updateStatus(
     tx: Transaction,
-    id: string,
-    expectedVersion: number,
+    locked: OrderEntity,
     status: OrderStatus,
     cancelReason: CancelReason | null,
   ): Promise<OrderEntity | null> {
     const result = await tx.manager.update(
       OrderEntity,
-      { id, version: expectedVersion },
+      { id: locked.id, version: locked.version },
       { status, cancelReason, version: () => 'version + 1' },
     );
     if ((result.affected ?? 0) !== 1) {
       return null;
     }
-    const order = await tx.manager.findOneByOrFail(OrderEntity, { id });
-    order.items = await this.itemsOf(tx, id);
+    const order = await tx.manager.findOneByOrFail(OrderEntity, { id: locked.id });
+    order.items = locked.items;
     return order;
   }
 
@@ -194,16 +186,23 @@ export class OrdersRepository {
     if (orders.length === 0) {
       return orders;
     }
-    const byOrder = new Map<string, OrderItemEntity[]>();
-    for (const order of orders) {
-      order.items = [];
-      byOrder.set(order.id, order.items);
-    }
-    const items = await this.sql.rows(this.statements.itemsOf, [[...byOrder.keys()]]);
-    for (const row of items) {
-      const item = this.itemRows.hydrate(row);
-      byOrder.get(item.orderId)?.push(item);
-    }
-    return orders;
+    const items = await this.sql.rows(this.statements.itemsOf, [orders.map((order) => order.id)]);
+    return attachItems(
+      orders,
+      items.map((row) => this.itemRows.hydrate(row)),
+    );
   }
+}
+
+/** `orders` with their `items` (read in position order), each under its own order. */
+function attachItems(orders: OrderEntity[], items: readonly OrderItemEntity[]): OrderEntity[] {
+  const byOrder = new Map<string, OrderItemEntity[]>();
+  for (const order of orders) {
+    order.items = [];
+    byOrder.set(order.id, order.items);
+  }
+  for (const item of items) {
+    byOrder.get(item.orderId)?.push(item);
+  }
+  return orders;
 }
