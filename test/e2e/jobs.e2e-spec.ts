@@ -11,6 +11,7 @@ import {
   type OutboxEvent,
 } from '@app/core';
 
+import { until } from '../utils/until';
 import { useTestApp, type SuiteApp } from '../utils/test-app';
 
 /** What the probe queues saw, per test. */
@@ -100,24 +101,6 @@ class JobsProbeController {
 
 @Module({ providers: [JobsProbe], controllers: [JobsProbeController] })
 class JobsProbeModule {}
-
-async function until<T>(
-  what: string,
-  probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) {
-      return value;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await sleep(100);
-  }
-}
 
 const FAST = { JOBS_POLL_INTERVAL_MS: '500', OUTBOX_POLL_INTERVAL_MS: '50' };
 

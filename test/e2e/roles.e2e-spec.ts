@@ -11,6 +11,7 @@ import {
   type OutboxEvent,
 } from '@app/core';
 
+import { until } from '../utils/until';
 import { BASE_ENV } from '../utils/test-env';
 import { loadAppConfig } from '../../src/config';
 import { createTestApp, useTestApp, type SuiteApp } from '../utils/test-app';
@@ -62,24 +63,6 @@ class RolesProbe implements OnModuleInit {
 class RolesProbeModule {}
 
 const FAST = { JOBS_POLL_INTERVAL_MS: '500', OUTBOX_POLL_INTERVAL_MS: '50', DOCS_ENABLED: 'true' };
-
-async function until<T>(
-  what: string,
-  probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) {
-      return value;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await sleep(100);
-  }
-}
 
 async function publish(t: SuiteApp): Promise<OutboxEvent> {
   const outbox = t.app.get(Outbox);

@@ -5,6 +5,7 @@ import type { Response } from 'supertest';
 import { createOrder } from '../factories/orders';
 import { createProduct, type TestProduct } from '../factories/products';
 import { bearer, createAdmin, createUser, type TestUser } from '../factories/users';
+import { until } from '../utils/until';
 import { useTestApp, type SuiteApp } from '../utils/test-app';
 import { startWebhookReceiver, type WebhookReceiver } from '../utils/webhook-receiver';
 
@@ -58,24 +59,6 @@ function expectProblem(res: Response, status: number, code: string, detail: unkn
     code,
     requestId: expect.any(String),
   });
-}
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) {
-      return value;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    }
-    await sleep(100);
-  }
 }
 
 describe('webhooks', () => {

@@ -1,5 +1,3 @@
-import { performance } from 'node:perf_hooks';
-
 import {
   arrayField,
   asObject,
@@ -8,7 +6,7 @@ import {
   registerCustomer,
   stringField,
 } from '../../scripts/lib/loopback-http.ts';
-import { ServerProcess, sleep, type ServerEnv } from '../utils/server-process';
+import { ServerProcess, type ServerEnv } from '../utils/server-process';
 import type { ReceivedDelivery, WebhookReceiver } from '../utils/webhook-receiver';
 
 /**
@@ -195,24 +193,4 @@ export async function deliveries(
     cursor = next;
   }
   return out;
-}
-
-/** Polls `probe` (async) until it returns a value; bounded by `timeoutMs`. */
-export async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (let poll = 0; poll < timeoutMs / 100 + 2; poll += 1) {
-    const value = await probe();
-    if (value !== undefined) {
-      return value;
-    }
-    if (performance.now() > deadline) {
-      break;
-    }
-    await sleep(100);
-  }
-  throw new Error(`Timed out waiting for ${what} (${String(timeoutMs)} ms)`);
 }

@@ -17,9 +17,9 @@ import {
   orderIdOf,
   placeOrder,
   registerWebhook,
-  until,
   webhookEnv,
 } from './webhook-shop';
+import { until } from '../utils/until';
 
 /**
  * CLUSTER_WORKERS=2 with CLUSTER_JOB_WORKERS=1 against the built server: the HTTP children

@@ -18,8 +18,8 @@ import {
   placeOrder,
   registerWebhook,
   startRole,
-  until,
 } from './webhook-shop';
+import { until } from '../utils/until';
 
 /**
  * Webhook deliveries against the built server, split into its roles (an `api` process that
