@@ -95,7 +95,7 @@ export async function resolveAllowedAddresses(
     return refuse('host does not resolve');
   }
   if (!rules.allowPrivateNetworks) {
-    // One bad address refuses the host: the connection could go to any of them.
+    // One bad address refuses the host: the connection could go to each of them.
     for (const { address } of addresses) {
       const phrase = forbiddenPhrase(address);
       if (phrase !== null) {

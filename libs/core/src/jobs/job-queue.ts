@@ -94,7 +94,7 @@ const MONITOR_INTERVAL_SECONDS = 10;
 /** A scrape never waits on the database longer than this for jobs_queued. */
 const QUEUED_COLLECT_TIMEOUT_MS = 1_000;
 
-type RunnableDefinition = JobDefinition<unknown> & { readonly policy?: 'stately' };
+type RunnableDefinition = JobDefinition<unknown> & { readonly policy: 'standard' | 'stately' };
 
 /**
  * Durable background jobs in PostgreSQL (pg-boss): the one way work leaves a request.
@@ -103,9 +103,9 @@ type RunnableDefinition = JobDefinition<unknown> & { readonly policy?: 'stately'
  * work every queue and keep the schedules, and every process can `send()`.
  *
  * Shutdown: from the first moment of shutdown no new job is taken; at close, running jobs
- * get until the shutdown deadline to finish, and pg-boss fails (so retries) any that did not.
+ * get until the shutdown deadline to finish, and pg-boss fails (so retries) those that did not.
  * On embedded PGlite the queue shares the application's one connection, so a job sent in a
- * transaction must be sent through it (`tx`): any other statement would wait for the
+ * transaction must be sent through it (`tx`): a statement outside it would wait for the
  * transaction to end.
  */
 @Injectable()
@@ -168,24 +168,29 @@ export class JobQueue implements OnApplicationBootstrap, BeforeApplicationShutdo
 
   /** Declares a queue and its handler; call in `onModuleInit`. */
   define<T>(definition: JobDefinition<T>): void {
-    if (this.definitions.has(definition.name) || definition.name.endsWith(DEAD_LETTER_SUFFIX)) {
-      throw new Error(`Job queue ${definition.name} is defined twice or has a reserved name`);
-    }
-    this.definitions.set(definition.name, definition as RunnableDefinition);
+    this.add({ ...(definition as JobDefinition<unknown>), policy: 'standard' });
   }
 
   /** Declares scheduled work; call in `onModuleInit`. */
   schedule(definition: ScheduleDefinition): void {
-    this.define<Record<string, never>>({
+    this.add({
       name: definition.name,
-      handle: definition.handle,
+      handle: definition.handle as JobDefinition<unknown>['handle'],
       // A failed run is not retried: the next occurrence runs it again.
       attempts: 1,
       timeoutSeconds: definition.timeoutSeconds ?? 300,
       concurrency: 1,
+      // One run queued and one running at most: a slow run never overlaps the next.
       policy: 'stately',
-    } as JobDefinition<Record<string, never>>);
+    });
     this.schedules.push(definition);
+  }
+
+  private add(definition: RunnableDefinition): void {
+    if (this.definitions.has(definition.name) || definition.name.endsWith(DEAD_LETTER_SUFFIX)) {
+      throw new Error(`Job queue ${definition.name} is defined twice or has a reserved name`);
+    }
+    this.definitions.set(definition.name, definition);
   }
 
   /**
@@ -238,7 +243,7 @@ export class JobQueue implements OnApplicationBootstrap, BeforeApplicationShutdo
 
   /**
    * Running jobs get what is left of the shutdown deadline (less a margin for closing the
-   * pool); pg-boss then fails any still running, so they are retried by another worker.
+   * pool); pg-boss then fails those still running, so they are retried by another worker.
    */
   async beforeApplicationShutdown(): Promise<void> {
     if (!this.started) {
@@ -279,7 +284,7 @@ export class JobQueue implements OnApplicationBootstrap, BeforeApplicationShutdo
     };
     await this.boss.createQueue(definition.name, {
       ...options,
-      policy: definition.policy ?? 'standard',
+      policy: definition.policy,
     });
     // An existing queue keeps its options on createQueue: a release that changes them (say,
     // WEBHOOK_MAX_ATTEMPTS) updates them here. Jobs already queued keep theirs.

@@ -11,7 +11,7 @@ export interface PrimaryOptions {
   /** HTTP children. */
   readonly workers: number;
   /**
-   * Job children (CLUSTER_JOB_WORKERS). With any, HTTP children run as APP_ROLE=api and job
+   * Job children (CLUSTER_JOB_WORKERS). With one or more, HTTP children run as APP_ROLE=api and job
    * children as APP_ROLE=worker, so jobs run only in the job children; with 0 (the default)
    * every child keeps the configured APP_ROLE.
    */

@@ -31,7 +31,7 @@ import type { OutboxEvent } from './outbox.sql';
 export type OutboxSubscriber = (event: OutboxEvent, tx: Transaction) => Promise<void>;
 
 /**
- * Dispatched events are kept this long, then deleted by housekeeping: longer than any
+ * Dispatched events are kept this long, then deleted by housekeeping: longer than the
  * delivery retries (WEBHOOK_MAX_ATTEMPTS spread over about a day), so a dead delivery can
  * still be retried by hand for weeks.
  */
@@ -47,7 +47,7 @@ const MAX_BACKOFF_MS = 30_000;
  * (`publish(tx, …)`, or `outboxInsertPart()` inside a one-statement write); the relay, in
  * every process that runs jobs, takes undispatched events (`FOR UPDATE SKIP LOCKED`, so
  * several workers share them), hands each to every subscriber in one transaction and marks it
- * dispatched. A process killed at any point leaves the event undispatched, so it is handed
+ * dispatched. A process killed wherever it is leaves the event undispatched, so it is handed
  * over again: at least once, never lost, in no guaranteed order across workers.
  */
 @Injectable()
