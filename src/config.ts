@@ -1,4 +1,5 @@
 import {
+  MailConfig,
   allConfigSections,
   loadConfig,
   readEnvironment,
@@ -19,7 +20,7 @@ import { WebhooksConfig } from './modules/webhooks/webhooks.config';
  * table and `.env.example`.
  */
 const OPTIONS: LoadConfigOptions = {
-  sections: [AuthConfig, UsersConfig, OrdersConfig, WebhooksConfig],
+  sections: [MailConfig, AuthConfig, UsersConfig, OrdersConfig, WebhooksConfig],
   // CURSOR_SECRET unset: the cursor key is derived from the JWT key, so every instance
   // sharing JWT_SECRET accepts the others' cursors.
   cursorSecretSeed: (sections) => sections.get(AuthConfig).jwtSecret,

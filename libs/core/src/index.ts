@@ -38,6 +38,7 @@ export * from './logging/logger.factory';
 export * from './logging/logging.constants';
 export * from './logging/pino-nest-logger';
 export * from './logging/request-logger';
+export * from './mail';
 export * from './observability/metrics.service';
 export * from './outbox/outbox';
 export * from './outbox/outbox-event.entity';
