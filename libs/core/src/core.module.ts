@@ -22,6 +22,9 @@ import { MemoryReporter } from './observability/memory-reporter';
 import { MetricsController } from './observability/metrics.controller';
 import { MetricsService } from './observability/metrics.service';
 import { ROOT_LOGGER } from './logging/logging.constants';
+import { MailTransport } from './mail/mail-transport';
+import { Mailer } from './mail/mailer';
+import { MAIL_PROVIDERS } from './mail/mail.providers';
 import { Outbox } from './outbox/outbox';
 import { OutboxEventEntity } from './outbox/outbox-event.entity';
 import type { RedisBreaker } from './redis/redis-breaker';
@@ -95,6 +98,7 @@ export class CoreModule {
         SqlRunner,
         MetricsService,
         MemoryReporter,
+        ...MAIL_PROVIDERS,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_PIPE, useClass: AppValidationPipe },
         // Order matters: rate limit first, then authentication and roles.
@@ -112,6 +116,8 @@ export class CoreModule {
         TransactionRunner,
         SqlRunner,
         MetricsService,
+        Mailer,
+        MailTransport,
         ThrottlerModule,
       ],
     };
