@@ -263,12 +263,14 @@ describe('Mailer (CoreModule, real SMTP server and files)', () => {
   });
 
   describe('without SMTP_URL: files under MAIL_DIR', () => {
-    const root = mkdtempSync(join(tmpdir(), 'mail-int-'));
-    const dir = join(root, 'not', 'yet', 'there');
+    let root: string;
+    let dir: string;
     let m: TestModule;
     let mailer: Mailer;
 
     beforeAll(async () => {
+      root = mkdtempSync(join(tmpdir(), 'mail-int-'));
+      dir = join(root, 'not', 'yet', 'there');
       m = db.adopt(
         await createTestModule(
           { DATABASE_URL: db.url, MAIL_DIR: dir, MAIL_FROM: 'Shop <shop@localhost>' },
@@ -319,7 +321,8 @@ describe('Mailer (CoreModule, real SMTP server and files)', () => {
   });
 
   describe('in production without SMTP_URL and APP_PUBLIC_URL', () => {
-    const root = mkdtempSync(join(tmpdir(), 'mail-int-prod-'));
+    // Never created: nothing is sent here.
+    const root = join(tmpdir(), 'mail-int-prod-unused');
     let m: TestModule;
 
     beforeAll(async () => {
@@ -330,10 +333,6 @@ describe('Mailer (CoreModule, real SMTP server and files)', () => {
         ),
       );
     }, START_TIMEOUT_MS);
-
-    afterAll(() => {
-      rmSync(root, { recursive: true, force: true });
-    });
 
     it('warns at start that mails are only written to files and links point at the default', () => {
       expect(
