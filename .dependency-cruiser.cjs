@@ -27,7 +27,7 @@ module.exports = {
     {
       name: 'the-app-uses-module-entries',
       comment:
-        'Outside the modules (app.module.ts, the CLI), a module is reached through its index.ts, its *.module.ts where the Nest generator declares it, or its *.config.ts where src/config.ts lists the config sections.',
+        'Outside the modules (app.module.ts, the CLI), a module is reached through its index.ts, its *.module.ts where the Nest generator declares it, or its *.config.ts (also one folder down: auth/mfa/mfa.config.ts) where src/config.ts lists the config sections.',
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/modules/' },
       to: {
@@ -36,6 +36,7 @@ module.exports = {
           '^src/modules/[^/]+/index\\.ts$',
           '^src/modules/[^/]+/[^/]+\\.module\\.ts$',
           '^src/modules/[^/]+/[^/]+\\.config\\.ts$',
+          '^src/modules/[^/]+/[^/]+/[^/]+\\.config\\.ts$',
         ],
       },
     },

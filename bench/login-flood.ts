@@ -116,6 +116,7 @@ async function main(): Promise<void> {
         DATABASE_URL: dbUrl.toString(),
         DB_MIGRATE_ON_START: 'true',
         JWT_SECRET: 'login-flood-bench-secret-0123456789abcdef',
+        MFA_ENCRYPTION_KEY: '0b'.repeat(32),
         CURSOR_SECRET: 'login-flood-bench-cursor-0123456789abcdef',
         LOG_LEVEL: 'warn',
         LOG_FORMAT: 'json',

@@ -266,6 +266,7 @@ function serviceLauncher(
     NODE_ENV: 'production',
     HOST: LOOPBACK,
     JWT_SECRET: jwtSecret,
+    MFA_ENCRYPTION_KEY: jwtSecret,
     DATABASE_URL: db.url,
     DB_MIGRATE_ON_START: 'true',
     LOG_LEVEL: cfg.logLevel,

@@ -174,6 +174,7 @@ http_status() { # prints the HTTP status of a GET, or 000
 
 PORT="$(free_port)"
 JWT_SECRET="$(node -e "console.log(require('crypto').randomBytes(32).toString('hex'))")"
+MFA_ENCRYPTION_KEY="$(node -e "console.log(require('crypto').randomBytes(32).toString('hex'))")"
 READY_DELAY_MS=2000
 TIMEOUT_MS=20000
 # A clean environment (as in a container): nothing from this shell (DATABASE_URL,
@@ -187,6 +188,7 @@ RUN_ENV=(
   NODE_MAX_OLD_SPACE_MB=320
   "SHUTDOWN_READY_DELAY_MS=$READY_DELAY_MS" "SHUTDOWN_TIMEOUT_MS=$TIMEOUT_MS"
   "JWT_SECRET=$JWT_SECRET"
+  "MFA_ENCRYPTION_KEY=$MFA_ENCRYPTION_KEY"
 )
 
 # Known flake, not a dependency problem: on Node 20 under heavy CPU load, a process whose

@@ -179,6 +179,7 @@ function startServer(port: number, databaseUrl: string): ServerWatch {
       DATABASE_URL: databaseUrl,
       DB_MIGRATE_ON_START: 'true',
       JWT_SECRET: randomBytes(32).toString('hex'),
+      MFA_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
       BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
       BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
       // Out of the way: the soak measures the service, not its limits.

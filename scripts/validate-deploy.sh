@@ -604,6 +604,7 @@ for name, service in apps.items():
         check(need <= limit, f"{name}: memory {how} <= limit {limit:g} MiB")
     compose_connections.append((name, compose_replicas(service), processes, connections_of(env)))
     check(len(env.get("JWT_SECRET", "")) > 0, f"{name}: JWT_SECRET set (required in production)")
+    check(len(env.get("MFA_ENCRYPTION_KEY", "")) > 0, f"{name}: MFA_ENCRYPTION_KEY set (required in production)")
     if name in api_apps:
         COMPOSE_KEEPALIVE_MS.append(as_int(env.get("HTTP_KEEP_ALIVE_TIMEOUT_MS"), 5000))
     if app_image:
@@ -765,6 +766,7 @@ def check_deployment(label, dep):
     cfg.update(literal_env(ctr))
     check("DATABASE_URL" not in cfg, f"{label}: DATABASE_URL is not in the ConfigMap or env (it holds a password)")
     check("JWT_SECRET" not in cfg, f"{label}: JWT_SECRET is not in the ConfigMap or env (the Secret has it)")
+    check("MFA_ENCRYPTION_KEY" not in cfg, f"{label}: MFA_ENCRYPTION_KEY is not in the ConfigMap or env (the Secret has it)")
     check(as_bool(cfg.get("DB_MIGRATE_ON_START", "false")) is False, f"{label}: DB_MIGRATE_ON_START=false (the Job migrates)")
     check(as_int(cfg.get("PORT"), 3000) == APP_PORT, f"{label}: PORT {cfg.get('PORT', '3000 (default)')} = containerPort {APP_PORT}")
     check(cfg.get("HOST", "0.0.0.0") in ("0.0.0.0", "::"), f"{label}: HOST listens on all interfaces ({cfg.get('HOST', 'default')})")
@@ -824,6 +826,7 @@ secret_keys = set((secret.get("stringData") or {}).keys()) | set((secret.get("da
 check("DATABASE_URL" in secret_keys and str(get(secret, "stringData", "DATABASE_URL", default="postgres://")).startswith(("postgres://", "postgresql://")),
       "Secret carries DATABASE_URL (PostgreSQL; the PGlite default is one process only)")
 check("JWT_SECRET" in secret_keys, "Secret carries JWT_SECRET (required in production)")
+check("MFA_ENCRYPTION_KEY" in secret_keys, "Secret carries MFA_ENCRYPTION_KEY (required in production)")
 
 # PDBs: one per Deployment, each selecting that Deployment's pods only.
 pdbs = [d for _, d in manifests.get("PodDisruptionBudget", [])]

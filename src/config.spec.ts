@@ -29,6 +29,7 @@ describe('loadAppConfig', () => {
       DATABASE_URL: 'postgres://u@db:5432/app',
       NODE_ENV: 'production',
       JWT_SECRET: 's'.repeat(32),
+      MFA_ENCRYPTION_KEY: 'a'.repeat(64),
     });
     expect(config.database.target).toEqual({ kind: 'postgres', url: 'postgres://u@db:5432/app' });
     expect(config.database.migrateOnStart).toBe(false);
@@ -228,6 +229,7 @@ describe("loadAppConfig: the modules' sections", () => {
     expect((caught as ConfigValidationError).problems).toEqual([
       'PORT="abc": PORT must be an integer number',
       'JWT_ACCESS_TTL=1: JWT_ACCESS_TTL must not be less than 30',
+      'MFA_ENCRYPTION_KEY: required in production (32 bytes: 64 hex characters, or base64)',
       'ARGON2_TIME_COST=1: ARGON2_TIME_COST must not be less than 2',
       'IDEMPOTENCY_TTL_MS=1000: IDEMPOTENCY_TTL_MS must be at least 86400000 (24 hours)',
     ]);

@@ -9,6 +9,7 @@ import {
 } from '@app/core';
 
 import { AuthConfig } from './modules/auth/auth.config';
+import { MfaConfig } from './modules/auth/mfa/mfa.config';
 import { OrdersConfig } from './modules/orders/orders.config';
 import { UsersConfig } from './modules/users/users.config';
 import { WebhooksConfig } from './modules/webhooks/webhooks.config';
@@ -20,7 +21,7 @@ import { WebhooksConfig } from './modules/webhooks/webhooks.config';
  * table and `.env.example`.
  */
 const OPTIONS: LoadConfigOptions = {
-  sections: [MailConfig, AuthConfig, UsersConfig, OrdersConfig, WebhooksConfig],
+  sections: [MailConfig, AuthConfig, MfaConfig, UsersConfig, OrdersConfig, WebhooksConfig],
   // CURSOR_SECRET unset: the cursor key is derived from the JWT key, so every instance
   // sharing JWT_SECRET accepts the others' cursors.
   cursorSecretSeed: (sections) => sections.get(AuthConfig).jwtSecret,
