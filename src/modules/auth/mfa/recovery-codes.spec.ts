@@ -5,6 +5,7 @@ import {
   generateRecoveryCode,
   generateRecoveryCodes,
   hashRecoveryCode,
+  newRecoveryCodes,
   normaliseRecoveryCode,
 } from './recovery-codes';
 
@@ -73,5 +74,12 @@ describe('recovery codes', () => {
     expect(hash).toMatch(/^[0-9a-f]{64}$/);
     expect(hashRecoveryCode(code.toUpperCase().replaceAll('-', ' '))).toBe(hash);
     expect(hashRecoveryCode(generateRecoveryCode())).not.toBe(hash);
+  });
+
+  it('come as a set to show and the hashes to store, each hash the one its code is looked up by', () => {
+    const { codes, hashes } = newRecoveryCodes();
+    expect(codes).toHaveLength(10);
+    expect(hashes).toEqual(codes.map((code) => hashRecoveryCode(code)));
+    expect(new Set(hashes).size).toBe(10);
   });
 });

@@ -18,6 +18,8 @@ const RANDOM_BYTES = (SYMBOLS * 5) / 8;
 const LOOK_ALIKES: Readonly<Record<string, string>> = { o: '0', i: '1', l: '1' };
 const NORMALISED = new RegExp(`^[${ALPHABET}]{${SYMBOLS}}$`);
 
+const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex');
+
 /** One code, `xxxx-xxxx-xxxx-xxxx`. */
 export function generateRecoveryCode(): string {
   const bytes = randomBytes(RANDOM_BYTES);
@@ -45,6 +47,12 @@ export function generateRecoveryCodes(count = RECOVERY_CODE_COUNT): string[] {
   return [...codes];
 }
 
+/** A fresh set to show once, and what to store of it. */
+export function newRecoveryCodes(): { readonly codes: string[]; readonly hashes: string[] } {
+  const codes = generateRecoveryCodes();
+  return { codes, hashes: codes.map((code) => sha256Hex(code.replaceAll('-', ''))) };
+}
+
 /**
  * What a person typed, as stored before hashing: case, spaces and dashes do not matter, and
  * o, i and l are read as 0, 1 and 1. Null when it cannot be a recovery code.
@@ -60,5 +68,5 @@ export function normaliseRecoveryCode(input: string): string | null {
 /** SHA-256 (hex) of the normalised code: what the database keeps. */
 export function hashRecoveryCode(code: string): string | null {
   const normalised = normaliseRecoveryCode(code);
-  return normalised === null ? null : createHash('sha256').update(normalised).digest('hex');
+  return normalised === null ? null : sha256Hex(normalised);
 }

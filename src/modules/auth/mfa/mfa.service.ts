@@ -1,0 +1,185 @@
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+
+import type { AuthenticatedUser } from '@app/core';
+
+import { CurrentPasswordInvalidError, UsersService } from '../../users';
+import type { MfaRecoveryCodesResponse } from './dto/mfa-recovery-codes.response';
+import type { MfaSetupResponse } from './dto/mfa-setup.response';
+import { DEVELOPMENT_ENCRYPTION_KEY_HEX, MfaConfig } from './mfa.config';
+import type { UserMfaEntity } from './mfa.entity';
+import {
+  MfaAlreadyEnabledError,
+  MfaNotEnabledError,
+  MfaNotSetUpError,
+  MfaSettingsCodeInvalidError,
+} from './mfa.errors';
+import { MfaRepository } from './mfa.repository';
+import { hashRecoveryCode, newRecoveryCodes } from './recovery-codes';
+import { SecretBox, SecretBoxOpenError } from './secret-box';
+import { TOTP, Totp } from './totp';
+
+/** Which factor a login step was passed with. */
+export type SecondFactor = 'totp' | 'recovery';
+
+/** What is tried as a TOTP code: 6 digits, spaces allowed (`123 456`); the rest as a recovery code. */
+const TOTP_INPUT = new RegExp(`^\\d{${TOTP.digits}}$`);
+const totpInput = (code: string): string | null => {
+  const digits = code.replace(/\s+/g, '');
+  return TOTP_INPUT.test(digits) ? digits : null;
+};
+
+/**
+ * The TOTP second factor (RFC 6238): set up, enable with a first code (which issues ten
+ * recovery codes), verify a login's second step, disable, reset. A code's time step is
+ * spent when it is accepted, so a code works once even within its 30 seconds; spending is a
+ * conditional write, so two requests racing with one code cannot both pass.
+ */
+@Injectable()
+export class MfaService implements OnModuleInit {
+  private readonly logger = new Logger(MfaService.name);
+  private readonly box: SecretBox;
+  private readonly totp: Totp;
+
+  constructor(
+    private readonly mfa: MfaRepository,
+    private readonly users: UsersService,
+    private readonly config: MfaConfig,
+  ) {
+    const keyHex = config.encryptionKeyHex ?? DEVELOPMENT_ENCRYPTION_KEY_HEX;
+    this.box = new SecretBox(Buffer.from(keyHex, 'hex'));
+    this.totp = new Totp(config.issuer);
+  }
+
+  onModuleInit(): void {
+    if (this.config.encryptionKeyHex === null) {
+      // Only reachable outside production (the config refuses production without a key).
+      this.logger.warn({
+        msg: 'MFA_ENCRYPTION_KEY not set: TOTP secrets are encrypted with the fixed development key',
+      });
+    }
+  }
+
+  /**
+   * A new secret for the user's authenticator, stored encrypted and pending until `enable()`;
+   * it replaces an earlier setup that was never enabled. 409 when a factor is enabled.
+   */
+  async setup(userId: string, accountName: string): Promise<MfaSetupResponse> {
+    const secret = this.totp.generateSecret();
+    const outcome = await this.mfa.storeSetup(userId, this.box.encrypt(secret, userId));
+    if (outcome === 'already-enabled') {
+      throw new MfaAlreadyEnabledError();
+    }
+    this.logger.log({ msg: 'MFA set up, waiting for its first code', userId });
+    return { secret, otpauthUrl: this.totp.otpauthUrl(accountName, secret) };
+  }
+
+  /** `setup()` for the caller, labelled with the account's email in the authenticator. */
+  async setupFor(user: AuthenticatedUser): Promise<MfaSetupResponse> {
+    const account = await this.users.getVisibleTo(user.id, user);
+    return this.setup(user.id, account.email);
+  }
+
+  /**
+   * Turns the pending setup on with a current code (proof the authenticator has the secret),
+   * and returns ten new recovery codes, shown this once.
+   */
+  async enable(userId: string, code: string): Promise<MfaRecoveryCodesResponse> {
+    const mfa = await this.mfa.findByUser(userId);
+    if (mfa === null) {
+      throw new MfaNotSetUpError();
+    }
+    if (mfa.enabledAt !== null) {
+      throw new MfaAlreadyEnabledError();
+    }
+    const input = totpInput(code);
+    const step = input === null ? null : this.totp.matchStep(this.secretOf(mfa), input);
+    if (step === null) {
+      throw new MfaSettingsCodeInvalidError();
+    }
+    const recovery = newRecoveryCodes();
+    if (!(await this.mfa.enable(userId, mfa.secretCiphertext, step, recovery.hashes))) {
+      // Enabled by a concurrent request, or replaced by a new setup the code is not for.
+      throw (await this.mfa.isEnabled(userId))
+        ? new MfaAlreadyEnabledError()
+        : new MfaSettingsCodeInvalidError();
+    }
+    this.logger.log({ msg: 'MFA enabled', userId });
+    return { recoveryCodes: recovery.codes };
+  }
+
+  /**
+   * Turns the factor off with a code (TOTP or an unused recovery code, spent like a login's);
+   * the caller has checked the password. The secret and every recovery code are deleted.
+   */
+  async disable(userId: string, code: string): Promise<void> {
+    const mfa = await this.mfa.findByUser(userId);
+    if (mfa === null || mfa.enabledAt === null) {
+      throw new MfaNotEnabledError();
+    }
+    if ((await this.verifyWith(mfa, code)) === null) {
+      throw new MfaSettingsCodeInvalidError();
+    }
+    if (!(await this.mfa.removeEnabled(userId))) {
+      throw new MfaNotEnabledError();
+    }
+    this.logger.log({ msg: 'MFA disabled', userId });
+  }
+
+  /** `disable()` behind the account's password (401 `USER_CURRENT_PASSWORD_INVALID`). */
+  async disableWithPassword(userId: string, code: string, currentPassword: string): Promise<void> {
+    if (!(await this.users.verifyPassword(userId, currentPassword))) {
+      throw new CurrentPasswordInvalidError();
+    }
+    await this.disable(userId, code);
+  }
+
+  isEnabled(userId: string): Promise<boolean> {
+    return this.mfa.isEnabled(userId);
+  }
+
+  /**
+   * A login's second step: which factor `code` passed, or null (wrong, replayed, spent, or
+   * no enabled factor). Six digits are tried as a TOTP code, whose step must be later than
+   * the last one used; anything else as a recovery code, which is then spent.
+   */
+  async verify(userId: string, code: string): Promise<SecondFactor | null> {
+    const mfa = await this.mfa.findByUser(userId);
+    return mfa === null || mfa.enabledAt === null ? null : this.verifyWith(mfa, code);
+  }
+
+  /** Removes the user's factor, enabled or pending (admin CLI); true when there was one. */
+  async reset(userId: string): Promise<boolean> {
+    const removed = await this.mfa.remove(userId);
+    if (removed) {
+      this.logger.warn({ msg: 'MFA reset by an operator', userId });
+    }
+    return removed;
+  }
+
+  private async verifyWith(mfa: UserMfaEntity, code: string): Promise<SecondFactor | null> {
+    const input = totpInput(code);
+    if (input !== null) {
+      const step = this.totp.matchStep(this.secretOf(mfa), input);
+      const fresh = step !== null && (mfa.lastUsedStep === null || step > mfa.lastUsedStep);
+      return fresh && (await this.mfa.spendStep(mfa.userId, step)) ? 'totp' : null;
+    }
+    const hash = hashRecoveryCode(code);
+    return hash !== null && (await this.mfa.spendRecoveryCode(mfa.userId, hash))
+      ? 'recovery'
+      : null;
+  }
+
+  private secretOf(mfa: UserMfaEntity): string {
+    try {
+      return this.box.decrypt(mfa.secretCiphertext, mfa.userId);
+    } catch (error: unknown) {
+      if (error instanceof SecretBoxOpenError) {
+        this.logger.error({
+          msg: 'A TOTP secret does not decrypt: MFA_ENCRYPTION_KEY is not the key it was stored with',
+          userId: mfa.userId,
+        });
+      }
+      throw error;
+    }
+  }
+}
