@@ -12,8 +12,25 @@ import { isRetryableTransactionError } from './database-errors';
  * connection, a query outside the open transaction would wait forever.
  */
 export class Transaction {
+  private readonly committed: (() => void)[] = [];
+
   /** @internal Repositories only; services pass the transaction through untouched. */
   constructor(readonly manager: EntityManager) {}
+
+  /**
+   * Runs `callback` once the transaction has committed (never after a rollback): dropping a
+   * cache entry that the transaction's writes made stale, once no reader can see the old row.
+   */
+  afterCommit(callback: () => void): void {
+    this.committed.push(callback);
+  }
+
+  /** @internal The runner, after COMMIT. */
+  runCommitted(): void {
+    for (const callback of this.committed.splice(0)) {
+      callback();
+    }
+  }
 }
 
 /**
@@ -46,7 +63,13 @@ export class TransactionRunner {
     const attempts = options.attempts ?? 3;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.dataSource.transaction((manager) => work(new Transaction(manager)));
+        let tx: Transaction | undefined;
+        const result = await this.dataSource.transaction((manager) => {
+          tx = new Transaction(manager);
+          return work(tx);
+        });
+        tx?.runCommitted();
+        return result;
       } catch (error: unknown) {
         if (attempt >= attempts || !isRetryableTransactionError(error)) {
           throw error;

@@ -46,8 +46,8 @@ describe('error code tables', () => {
   it('register every code as the table loads', () => {
     expect(registeredErrorCodes()).toEqual(
       expect.arrayContaining([
-        { code: 'SPEC_GONE', statuses: [404], authentication: false },
-        { code: 'SPEC_CLASH', statuses: [409], authentication: false },
+        { code: 'SPEC_GONE', statuses: [404], authentication: false, restricted: false },
+        { code: 'SPEC_CLASH', statuses: [409], authentication: false, restricted: false },
       ]),
     );
     expect(statusesOf('SPEC_CLASH')).toEqual([409]);

@@ -33,6 +33,11 @@ export interface ErrorCodeEntry {
    * document lists these codes on the 401 of each such route.
    */
   readonly authentication?: true;
+  /**
+   * Answered by every route restricted to roles: the `Authenticator`'s own checks on top of
+   * the role (a second factor for admins). The document lists these codes on their 403.
+   */
+  readonly restricted?: true;
 }
 
 type StatusOf<E extends ErrorCodeEntry> = E['status'] extends readonly (infer S)[]
@@ -47,6 +52,7 @@ export interface RegisteredErrorCode {
   readonly code: string;
   readonly statuses: readonly ProblemStatus[];
   readonly authentication: boolean;
+  readonly restricted: boolean;
 }
 
 const registry = new Map<string, RegisteredErrorCode>();
@@ -66,6 +72,7 @@ export function defineErrorCodes<const T extends Record<string, ErrorCodeEntry>>
       code,
       statuses: typeof entry.status === 'number' ? [entry.status] : [...entry.status],
       authentication: entry.authentication === true,
+      restricted: entry.restricted === true,
     };
     const known = registry.get(code);
     if (known !== undefined && JSON.stringify(known) !== JSON.stringify(registered)) {

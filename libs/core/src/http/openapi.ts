@@ -260,9 +260,12 @@ function accessProblems(route: RouteHandler): ProblemSpec {
   const authentication = registeredErrorCodes()
     .filter((entry) => entry.authentication)
     .map((entry) => entry.code);
+  const restricted = registeredErrorCodes()
+    .filter((entry) => entry.restricted)
+    .map((entry) => entry.code);
   return {
     ...(authentication.length === 0 ? {} : { 401: authentication }),
-    ...(route.roles === undefined ? {} : { 403: [CoreErrorCode.FORBIDDEN] }),
+    ...(route.roles === undefined ? {} : { 403: [CoreErrorCode.FORBIDDEN, ...restricted] }),
   };
 }
 

@@ -2,13 +2,22 @@ import {
   applyDecorators,
   Delete,
   Get,
+  Header,
   HttpCode,
   Patch,
   Post,
   Put,
   type Type,
 } from '@nestjs/common';
-import { ApiOperation, ApiProperty, ApiQuery, ApiResponse, ApiSchema } from '@nestjs/swagger';
+import {
+  ApiExtraModels,
+  ApiOperation,
+  ApiProperty,
+  ApiQuery,
+  ApiResponse,
+  ApiSchema,
+  getSchemaPath,
+} from '@nestjs/swagger';
 
 import type { ErrorCode } from '../errors/error-codes';
 import { Roles, type Role } from '../security/auth-context';
@@ -45,8 +54,15 @@ export type RouteResponse =
   | {
       /** The body's class (`dto/*.response.ts`); none for a 204. */
       readonly type?: Type;
+      /** The body is an array of at most `maxItems` of `type` (a short list, never paged). */
+      readonly maxItems?: number;
       readonly description: string;
       readonly headers?: readonly ResponseHeader[];
+    }
+  | {
+      /** One of these bodies (a login: a token pair, or the second factor's challenge). */
+      readonly oneOf: readonly [Type, Type, ...Type[]];
+      readonly description: string;
     }
   | {
       /** A page of these (`Page<T>`), with `?limit=&cursor=`, as the schema named `schema`. */
@@ -66,6 +82,11 @@ interface RouteDeclaration {
   readonly response: RouteResponse;
   /** The route's own error codes; each is documented under the status its table declares. */
   readonly errors?: readonly ErrorCode[];
+  /**
+   * The success body carries credentials or secrets (tokens, a TOTP secret, recovery codes):
+   * `Cache-Control: no-store`, so no cache or history keeps it (RFC 6749 §5.1).
+   */
+  readonly noStore?: true;
 }
 
 /** Who may call it: everyone (`public`), or every authenticated caller, or only `roles`. */
@@ -135,6 +156,16 @@ function pageSchema(model: Type, name: string): Type {
 }
 
 function successResponse(status: SuccessStatus, response: RouteResponse): MethodDecorator {
+  if ('oneOf' in response) {
+    return applyDecorators(
+      ApiExtraModels(...response.oneOf),
+      ApiResponse({
+        status,
+        description: response.description,
+        schema: { oneOf: response.oneOf.map((model) => ({ $ref: getSchemaPath(model) })) },
+      }),
+    );
+  }
   if ('page' in response) {
     return applyDecorators(
       ApiPageQuery(),
@@ -142,6 +173,21 @@ function successResponse(status: SuccessStatus, response: RouteResponse): Method
         status,
         type: pageSchema(response.page, response.schema),
         description: response.description,
+      }),
+    );
+  }
+  if (response.maxItems !== undefined && response.type !== undefined) {
+    const items = response.type;
+    return applyDecorators(
+      ApiExtraModels(items),
+      ApiResponse({
+        status,
+        description: response.description,
+        schema: {
+          type: 'array',
+          maxItems: response.maxItems,
+          items: { $ref: getSchemaPath(items) },
+        },
       }),
     );
   }
@@ -175,6 +221,7 @@ function route(method: keyof typeof METHODS, path: string, spec: RouteSpec): Met
       description: typeof spec.description === 'string' ? spec.description : '',
     }),
     successResponse(status, spec.response),
+    ...(spec.noStore === true ? [Header('Cache-Control', 'no-store')] : []),
     ApiProblems(problemsOf(spec.errors ?? []), BASELINE_PROBLEMS),
     ...(spec.public === true ? [Public()] : []),
     ...(spec.roles === undefined ? [] : [Roles(...spec.roles)]),

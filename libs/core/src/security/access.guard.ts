@@ -17,8 +17,12 @@ import { setAuthenticatedUser, type AuthenticatedUser } from './auth-context';
  * authenticator to this token). Core decides *when* to authenticate, not *how*.
  */
 export abstract class Authenticator {
-  /** Resolves the caller or throws an UnauthorizedError. */
-  abstract authenticate(request: Request): Promise<AuthenticatedUser>;
+  /**
+   * Resolves the caller or throws an UnauthorizedError. `rule` is what the route declares,
+   * for checks of the authenticator's own on top of roles (a second factor for admin routes):
+   * those throw a ForbiddenError.
+   */
+  abstract authenticate(request: Request, rule: AccessRule): Promise<AuthenticatedUser>;
 }
 
 class AuthenticationUnavailableError extends UnauthorizedError {
@@ -65,7 +69,7 @@ export class AccessGuard implements CanActivate, OnModuleInit {
       throw new AuthenticationUnavailableError();
     }
     const request = context.switchToHttp().getRequest<Request>();
-    const user = await this.authenticator.authenticate(request);
+    const user = await this.authenticator.authenticate(request, rule);
     setAuthenticatedUser(request, user);
     if (rule.roles !== undefined && !rule.roles.includes(user.role)) {
       throw new RoleRequiredError();

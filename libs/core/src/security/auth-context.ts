@@ -15,6 +15,8 @@ export type Role = RoleType extends { readonly role: infer R extends string } ? 
 export interface AuthenticatedUser {
   readonly id: string;
   readonly role: Role;
+  /** The login the credentials belong to, when the authenticator knows one (session lists). */
+  readonly sessionId?: string;
 }
 
 export const ROLES_KEY = 'roles';
