@@ -1,4 +1,4 @@
-import { defineConfigSection, int, text } from '@app/core';
+import { bool, defineConfigSection, int, text } from '@app/core';
 
 /** The orders module's settings. */
 export class OrdersConfig extends defineConfigSection({
@@ -21,8 +21,14 @@ export class OrdersConfig extends defineConfigSection({
       message: 'ORDER_EXPIRY_CRON must be a five-field cron expression such as * * * * *',
       doc: 'when pending orders older than `ORDER_PENDING_TTL_MS` are cancelled: once per occurrence across all instances, UTC',
     }),
+    REQUIRE_VERIFIED_EMAIL: bool({
+      default: false,
+      doc: 'placing an order needs a verified email (403 `EMAIL_NOT_VERIFIED` until the link in the verification mail is followed)',
+    }),
   },
   build: (v) => ({
+    /** Placement is refused (403 EMAIL_NOT_VERIFIED) until the customer's email is verified. */
+    requireVerifiedEmail: v.REQUIRE_VERIFIED_EMAIL,
     /** How long an Idempotency-Key and its response are kept (at least 24 h). */
     idempotencyTtlMs: v.IDEMPOTENCY_TTL_MS,
     /** A pending order older than this is expired (cancelled by the system). */

@@ -22,7 +22,7 @@ import {
 } from '@app/core';
 
 import { CatalogErrorCode } from '../catalog';
-import { UserRole } from '../users';
+import { UserRole, UsersErrorCode } from '../users';
 import { ChangeStatusDto, ORDER_STATUS_MACHINE } from './dto/change-status.dto';
 import { ListOrdersQuery } from './dto/list-orders.query';
 import { ORDER_ETAG, OrderResponse, orderEtag as etag } from './dto/order.response';
@@ -92,6 +92,7 @@ export class OrdersController {
       CatalogErrorCode.ORDER_UNKNOWN_PRODUCT,
       CatalogErrorCode.ORDER_CURRENCY_MISMATCH,
       OrdersErrorCode.IDEMPOTENCY_KEY_REUSED,
+      UsersErrorCode.EMAIL_NOT_VERIFIED,
     ],
   })
   async place(

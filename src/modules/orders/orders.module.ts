@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { CatalogModule } from '../catalog';
+import { UsersModule } from '../users';
 import { IdempotencyKeyEntity } from './idempotency-key.entity';
 import { IdempotencyKeysRepository } from './idempotency-keys.repository';
 import { OrderItemEntity } from './order-item.entity';
@@ -22,6 +23,7 @@ import { PlacementIdempotency } from './placement-idempotency';
 @Module({
   imports: [
     CatalogModule,
+    UsersModule,
     TypeOrmModule.forFeature([OrderEntity, OrderItemEntity, IdempotencyKeyEntity]),
   ],
   controllers: [OrdersController],

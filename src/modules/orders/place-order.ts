@@ -3,10 +3,12 @@ import { Injectable } from '@nestjs/common';
 import { ConcurrentChangeError, Outbox, type AuthenticatedUser } from '@app/core';
 
 import { CatalogService } from '../catalog';
+import { EmailNotVerifiedError, UsersService } from '../users';
 import { toOrderResponse, type OrderResponse } from './dto/order.response';
 import type { PlaceOrderDto } from './dto/place-order.dto';
 import { OrderEvent } from './order-events';
 import { OrderMetrics } from './order-metrics';
+import { OrdersConfig } from './orders.config';
 import { OrdersRepository } from './orders.repository';
 import { PlacementIdempotency } from './placement-idempotency';
 import { priceOrder } from './pricing';
@@ -34,6 +36,8 @@ export class PlaceOrder {
     private readonly idempotency: PlacementIdempotency,
     private readonly metrics: OrderMetrics,
     private readonly outbox: Outbox,
+    private readonly users: UsersService,
+    private readonly config: OrdersConfig,
   ) {}
 
   async execute(
@@ -42,6 +46,9 @@ export class PlaceOrder {
     idempotencyKey?: string,
   ): Promise<PlacementResult> {
     try {
+      if (this.config.requireVerifiedEmail && !(await this.users.isEmailVerified(user.id))) {
+        throw new EmailNotVerifiedError();
+      }
       const result = await this.placeOnce(user, dto, idempotencyKey);
       if (!result.replayed) {
         this.metrics.placed();

@@ -3,14 +3,28 @@
  * Its Nest module, its service and the types of its contract, its role table and the
  * errors it throws.
  */
-export { PASSWORD, PresentedEmail, PresentedPassword, normaliseEmail } from './dto/user-fields';
+export {
+  PASSWORD,
+  Password,
+  PresentedEmail,
+  PresentedPassword,
+  normaliseEmail,
+} from './dto/user-fields';
 export { UserRole, USER_ROLES, isAdmin } from './user-role';
 export {
   CurrentPasswordInvalidError,
+  EmailNotVerifiedError,
   EmailTakenError,
   LastAdminError,
   UserNotFoundError,
   UsersErrorCode,
 } from './users.errors';
 export { UsersModule } from './users.module';
-export { UsersService, type PasswordChangeListener, type UserPrincipal } from './users.service';
+export {
+  UsersService,
+  type AccountContact,
+  type PasswordChangeListener,
+  type PasswordHash,
+  type RegistrationListener,
+  type UserPrincipal,
+} from './users.service';

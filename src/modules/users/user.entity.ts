@@ -32,6 +32,10 @@ export class UserEntity {
   @Column({ name: 'password_hash', type: 'text' })
   passwordHash!: string;
 
+  /** When the owner proved they read mail at `email` (a verification or reset link); null until. */
+  @Column({ name: 'email_verified_at', type: 'timestamptz', precision: 3, nullable: true })
+  emailVerifiedAt!: Date | null;
+
   /**
    * Bumped by every password change: access and refresh tokens carry the version they were
    * issued under, and a token of an older version is revoked (no clock involved).

@@ -41,9 +41,10 @@ export class UsersRepository {
   ) {}
 
   /** Inserts a user; the unique index decides races: the loser gets EmailTakenError. */
-  async insert(user: NewUser): Promise<UserEntity> {
+  async insert(user: NewUser, tx?: Transaction): Promise<UserEntity> {
+    const users = tx === undefined ? this.users : tx.manager.getRepository(UserEntity);
     try {
-      return await this.users.save(this.users.create(user));
+      return await users.save(users.create(user));
     } catch (error: unknown) {
       if (databaseErrorCode(error) === PgErrorCode.UNIQUE_VIOLATION) {
         throw new EmailTakenError();
@@ -91,6 +92,44 @@ export class UsersRepository {
     const where = password === undefined ? { id } : { id, passwordHash: password.from };
     const result = await tx.manager.update(UserEntity, where, set);
     return result.affected === 0 ? null : tx.manager.findOneBy(UserEntity, { id });
+  }
+
+  /** Sets `email_verified_at` unless already set; false when no such user. */
+  async markEmailVerified(tx: Transaction, id: string): Promise<boolean> {
+    const result = await tx.manager.update(
+      UserEntity,
+      { id },
+      { emailVerifiedAt: () => 'coalesce(email_verified_at, now())' },
+    );
+    return result.affected !== 0;
+  }
+
+  /**
+   * A new password without the old one (a reset link): every token issued before is dead,
+   * and the mailbox is proven, so the email counts as verified. False when no such user.
+   */
+  async resetPassword(tx: Transaction, id: string, passwordHash: string): Promise<boolean> {
+    const result = await tx.manager.update(
+      UserEntity,
+      { id },
+      {
+        passwordHash,
+        tokenVersion: () => 'token_version + 1',
+        sessionsRevokedAt: () => 'now()',
+        emailVerifiedAt: () => 'coalesce(email_verified_at, now())',
+      },
+    );
+    return result.affected !== 0;
+  }
+
+  /** Every token issued before is dead; false when no such user. */
+  async bumpTokenVersion(tx: Transaction, id: string): Promise<boolean> {
+    const result = await tx.manager.update(
+      UserEntity,
+      { id },
+      { tokenVersion: () => 'token_version + 1', sessionsRevokedAt: () => 'now()' },
+    );
+    return result.affected !== 0;
   }
 
   /**

@@ -33,15 +33,41 @@ export interface UserPrincipal {
   readonly role: UserRole;
   /** Tokens issued under another version are revoked (bumped by every password change). */
   readonly tokenVersion: number;
+  readonly emailVerified: boolean;
 }
 
-/** Runs inside the transaction that changes the password: commits or rolls back with it. */
+/** What mails to an account need: where to send them and whom to greet. */
+export interface AccountContact {
+  readonly id: string;
+  readonly email: string;
+  readonly name: string;
+  readonly emailVerified: boolean;
+}
+
+/** A password hashed for storage (`hashPassword()`), so no transaction waits on the KDF. */
+export type PasswordHash = string & { readonly __brand: 'PasswordHash' };
+
+/**
+ * Runs inside the transaction that ends every session of a user (a password change or
+ * reset, "log out everywhere"): commits or rolls back with it.
+ */
 export type PasswordChangeListener = (tx: Transaction, userId: string) => Promise<void>;
+
+/** Runs inside the transaction that creates the account (the verification mail is queued). */
+export type RegistrationListener = (tx: Transaction, account: AccountContact) => Promise<void>;
 
 const toPrincipal = (user: UserEntity): UserPrincipal => ({
   id: user.id,
   role: user.role,
   tokenVersion: user.tokenVersion,
+  emailVerified: user.emailVerifiedAt !== null,
+});
+
+const toContact = (user: UserEntity): AccountContact => ({
+  id: user.id,
+  email: user.email,
+  name: user.name,
+  emailVerified: user.emailVerifiedAt !== null,
 });
 
 @Injectable()
@@ -58,6 +84,7 @@ export class UsersService implements OnApplicationBootstrap {
    */
   private dropped = 0;
   private readonly passwordChangeListeners: PasswordChangeListener[] = [];
+  private readonly registrationListeners: RegistrationListener[] = [];
 
   constructor(
     private readonly users: UsersRepository,
@@ -77,14 +104,90 @@ export class UsersService implements OnApplicationBootstrap {
     }
   }
 
+  /** The account and what hangs on it (the verification mail's job) commit together. */
   async register(dto: RegisterUserDto): Promise<UserResponse> {
-    const user = await this.users.insert({
-      email: dto.email,
-      name: dto.name,
-      passwordHash: await this.hasher.hash(dto.password),
-      role: UserRole.CUSTOMER,
+    const passwordHash = await this.hasher.hash(dto.password);
+    const user = await this.transactions.run(async (tx) => {
+      const created = await this.users.insert(
+        { email: dto.email, name: dto.name, passwordHash, role: UserRole.CUSTOMER },
+        tx,
+      );
+      for (const listener of this.registrationListeners) {
+        await listener(tx, toContact(created));
+      }
+      return created;
     });
     return toUserResponse(user);
+  }
+
+  /** Lets another module add work to a registration, in its transaction. */
+  onRegistered(listener: RegistrationListener): void {
+    this.registrationListeners.push(listener);
+  }
+
+  async findContact(id: string): Promise<AccountContact | null> {
+    const user = await this.users.findById(id);
+    return user === null ? null : toContact(user);
+  }
+
+  async findContactByEmail(email: string): Promise<AccountContact | null> {
+    const user = await this.users.findByEmail(normaliseEmail(email));
+    return user === null ? null : toContact(user);
+  }
+
+  /** Whether the account's email is verified; a cached "no" is read again before it is final. */
+  async isEmailVerified(id: string): Promise<boolean> {
+    const cached = await this.findPrincipal(id);
+    if (cached === null || cached.emailVerified) {
+      return cached !== null;
+    }
+    return (await this.findPrincipal(id, { fresh: true }))?.emailVerified ?? false;
+  }
+
+  /** Whether `password` is the account's password (false for an unknown id). */
+  async verifyPassword(id: string, password: string): Promise<boolean> {
+    const user = await this.users.findById(id);
+    if (user === null) {
+      return this.hasher.verifyDummy(password).then(() => false);
+    }
+    return this.hasher.verify(user.passwordHash, password);
+  }
+
+  hashPassword(password: string): Promise<PasswordHash> {
+    return this.hasher.hash(password) as Promise<PasswordHash>;
+  }
+
+  /** In the caller's transaction (the link's token is spent in it); false for an unknown id. */
+  async markEmailVerified(tx: Transaction, id: string): Promise<boolean> {
+    const found = await this.users.markEmailVerified(tx, id);
+    this.afterCommit(tx, id);
+    return found;
+  }
+
+  /**
+   * Sets a new password without the old one (a reset link proved the mailbox, so the email
+   * counts as verified too) and ends every session, in the caller's transaction.
+   */
+  async resetPassword(tx: Transaction, id: string, passwordHash: PasswordHash): Promise<boolean> {
+    const found = await this.users.resetPassword(tx, id, passwordHash);
+    if (found) {
+      await this.runPasswordChangeListeners(tx, id);
+    }
+    this.afterCommit(tx, id);
+    return found;
+  }
+
+  /**
+   * Ends every session of the account: the token version moves on (every access token dies)
+   * and the listeners revoke the refresh tokens. "Log out everywhere", turning MFA off.
+   */
+  async endAllSessions(id: string): Promise<void> {
+    await this.transactions.run(async (tx) => {
+      if (await this.users.bumpTokenVersion(tx, id)) {
+        await this.runPasswordChangeListeners(tx, id);
+      }
+    });
+    this.dropPrincipal(id);
   }
 
   /**
@@ -174,9 +277,7 @@ export class UsersService implements OnApplicationBootstrap {
           : new CurrentPasswordInvalidError();
       }
       if (password !== undefined) {
-        for (const listener of this.passwordChangeListeners) {
-          await listener(tx, id);
-        }
+        await this.runPasswordChangeListeners(tx, id);
       }
       return user;
     });
@@ -237,6 +338,19 @@ export class UsersService implements OnApplicationBootstrap {
       }
       throw error;
     }
+  }
+
+  private async runPasswordChangeListeners(tx: Transaction, id: string): Promise<void> {
+    for (const listener of this.passwordChangeListeners) {
+      await listener(tx, id);
+    }
+  }
+
+  /** Drops the principal once the caller's transaction has committed the change. */
+  private afterCommit(tx: Transaction, id: string): void {
+    tx.afterCommit(() => {
+      this.dropPrincipal(id);
+    });
   }
 
   /** After a commit that changes what a principal holds: immediate in this process. */

@@ -30,6 +30,14 @@ export class UserResponse {
   })
   readonly role!: UserRole;
 
+  @ApiProperty({
+    description:
+      'True once the owner followed a link mailed to `email` (verification or password ' +
+      'reset). With `REQUIRE_VERIFIED_EMAIL=true`, placing an order needs it.',
+    example: false,
+  })
+  readonly emailVerified!: boolean;
+
   @ApiProperty({ format: 'date-time', maxLength: 24, example: '2026-01-31T12:00:00.000Z' })
   readonly createdAt!: string;
 
@@ -44,6 +52,7 @@ export function toUserResponse(user: UserEntity): UserResponse {
     email: user.email,
     name: user.name,
     role: user.role,
+    emailVerified: user.emailVerifiedAt !== null,
     createdAt: user.createdAt.toISOString(),
     updatedAt: user.updatedAt.toISOString(),
   };
