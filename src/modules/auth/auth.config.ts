@@ -43,7 +43,31 @@ export class AuthConfig extends defineConfigSection({
     LOGIN_RATE_LIMIT_MAX: int({
       default: 5,
       min: 1,
-      doc: 'login attempts per window, per client address and per email',
+      doc: 'login attempts per window, per client address and per email (also second-factor codes, password reset requests and verification mails, each counted on its own)',
+    }),
+    EMAIL_VERIFICATION_TTL_MS: int({
+      default: 86_400_000,
+      min: 60_000,
+      max: 604_800_000,
+      doc: 'how long the link in a verification mail works',
+    }),
+    PASSWORD_RESET_TTL_MS: int({
+      default: 1_800_000,
+      min: 60_000,
+      max: 86_400_000,
+      doc: 'how long the link in a password reset mail works',
+    }),
+    EMAIL_VERIFICATION_PATH: text({
+      default: '/verify-email',
+      pattern: /^\/[A-Za-z0-9/._~-]*$/,
+      message: 'EMAIL_VERIFICATION_PATH must be a path such as /verify-email',
+      doc: 'the page of your front end that verification links open (`APP_PUBLIC_URL` + this + `?token=`); it posts the token to `POST /api/v1/auth/verify-email`',
+    }),
+    PASSWORD_RESET_PATH: text({
+      default: '/reset-password',
+      pattern: /^\/[A-Za-z0-9/._~-]*$/,
+      message: 'PASSWORD_RESET_PATH must be a path such as /reset-password',
+      doc: 'the page of your front end that reset links open (`APP_PUBLIC_URL` + this + `?token=`); it posts the token and the new password to `POST /api/v1/auth/password-reset/confirm`',
     }),
   },
   build: (v) => ({
@@ -54,6 +78,8 @@ export class AuthConfig extends defineConfigSection({
     accessTokenTtlSeconds: v.JWT_ACCESS_TTL,
     refreshTokenTtlSeconds: v.REFRESH_TOKEN_TTL,
     loginRateLimit: { max: v.LOGIN_RATE_LIMIT_MAX, ttlMs: v.LOGIN_RATE_LIMIT_TTL_MS },
+    emailVerification: { ttlMs: v.EMAIL_VERIFICATION_TTL_MS, path: v.EMAIL_VERIFICATION_PATH },
+    passwordReset: { ttlMs: v.PASSWORD_RESET_TTL_MS, path: v.PASSWORD_RESET_PATH },
   }),
   check: ({ jwtSecret }, _values, { isProduction }) =>
     isProduction && jwtSecret === null

@@ -1,4 +1,10 @@
-import { UnauthorizedError, defineErrorCodes } from '@app/core';
+import {
+  ForbiddenError,
+  NotFoundError,
+  UnauthorizedError,
+  ValidationError,
+  defineErrorCodes,
+} from '@app/core';
 
 /**
  * The module's codes and their statuses. The four token codes are this module's answers, as
@@ -7,11 +13,16 @@ import { UnauthorizedError, defineErrorCodes } from '@app/core';
 export const AuthErrorCode = defineErrorCodes({
   AUTH_INVALID_CREDENTIALS: { status: 401 },
   AUTH_TOKEN_MISSING: { status: 401, authentication: true },
-  AUTH_TOKEN_INVALID: { status: 401, authentication: true },
+  AUTH_ACCESS_TOKEN_INVALID: { status: 401, authentication: true },
   AUTH_TOKEN_EXPIRED: { status: 401, authentication: true },
   AUTH_TOKEN_REVOKED: { status: 401, authentication: true },
   AUTH_REFRESH_TOKEN_INVALID: { status: 401 },
   AUTH_REFRESH_TOKEN_REUSED: { status: 401 },
+  AUTH_TOKEN_INVALID: { status: 400 },
+  AUTH_MFA_TOKEN_INVALID: { status: 401 },
+  AUTH_MFA_CODE_INVALID: { status: 401 },
+  AUTH_SESSION_NOT_FOUND: { status: 404 },
+  MFA_REQUIRED: { status: 403, restricted: true },
 });
 
 /** Same body for unknown email and wrong password. */
@@ -30,7 +41,7 @@ export class TokenMissingError extends UnauthorizedError {
 }
 
 export class TokenInvalidError extends UnauthorizedError {
-  readonly code = AuthErrorCode.AUTH_TOKEN_INVALID;
+  readonly code = AuthErrorCode.AUTH_ACCESS_TOKEN_INVALID;
   constructor(options?: { cause?: unknown }) {
     super('Access token is invalid', options);
   }
@@ -69,5 +80,46 @@ export class RefreshTokenReusedError extends UnauthorizedError {
   readonly code = AuthErrorCode.AUTH_REFRESH_TOKEN_REUSED;
   constructor() {
     super('Refresh token was already used; every session of this login is revoked');
+  }
+}
+
+/** A mailed token that is unknown, used or expired: which of the three is not told. */
+export class AccountTokenInvalidError extends ValidationError {
+  readonly code = AuthErrorCode.AUTH_TOKEN_INVALID;
+  constructor() {
+    super('The link is invalid or has expired; ask for a new one');
+  }
+}
+
+export class MfaTokenInvalidError extends UnauthorizedError {
+  readonly code = AuthErrorCode.AUTH_MFA_TOKEN_INVALID;
+  constructor() {
+    super('mfaToken is invalid or has expired; log in again');
+  }
+}
+
+/** A wrong, reused or spent second-factor code: it counts against the login limit. */
+export class MfaCodeInvalidError extends UnauthorizedError {
+  readonly code = AuthErrorCode.AUTH_MFA_CODE_INVALID;
+  constructor() {
+    super('The code is wrong, was already used, or has expired');
+  }
+}
+
+export class SessionNotFoundError extends NotFoundError {
+  readonly code = AuthErrorCode.AUTH_SESSION_NOT_FOUND;
+  constructor(id: string) {
+    super(`Session ${id} not found`);
+  }
+}
+
+/** `REQUIRE_ADMIN_MFA`: admin routes need a login made with a second factor. */
+export class MfaRequiredError extends ForbiddenError {
+  readonly code = AuthErrorCode.MFA_REQUIRED;
+  constructor() {
+    super(
+      'Admin routes need a login with a second factor: enable MFA (POST /api/v1/auth/mfa/setup, ' +
+        'then /enable) and log in again with a code',
+    );
   }
 }

@@ -7,13 +7,23 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { Authenticator } from '@app/core';
 
 import { UsersModule } from '../users';
+import { AccountTokenEntity } from './account-token.entity';
+import { AccountTokensRepository } from './account-tokens.repository';
 import { AuthConfig } from './auth.config';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { JwtAuthenticator } from './jwt.authenticator';
 import { LoginThrottle } from './login-throttle';
+import { MfaRecoveryCodeEntity } from './mfa/mfa-recovery-code.entity';
+import { MfaController } from './mfa/mfa.controller';
+import { UserMfaEntity } from './mfa/mfa.entity';
+import { MfaRepository } from './mfa/mfa.repository';
+import { MfaService } from './mfa/mfa.service';
 import { RefreshTokenEntity } from './refresh-token.entity';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
+import { AccountMail } from './recovery/account-mail';
+import { AccountRecovery } from './recovery/account-recovery';
+import { AccountController } from './recovery/account.controller';
 import { TokenService } from './token.service';
 
 function jwtSecret(config: AuthConfig): string {
@@ -27,11 +37,19 @@ function jwtSecret(config: AuthConfig): string {
   return randomBytes(48).toString('base64url');
 }
 
-/** Login, refresh-token rotation, logout; binds the JWT authenticator to the core access guard. */
+/**
+ * Login (with an optional TOTP second factor), refresh-token rotation, sessions, logout;
+ * verification and password-reset mails; binds the JWT authenticator to the core access guard.
+ */
 @Module({
   imports: [
     UsersModule,
-    TypeOrmModule.forFeature([RefreshTokenEntity]),
+    TypeOrmModule.forFeature([
+      RefreshTokenEntity,
+      AccountTokenEntity,
+      UserMfaEntity,
+      MfaRecoveryCodeEntity,
+    ]),
     JwtModule.registerAsync({
       inject: [AuthConfig],
       useFactory: (config: AuthConfig) => ({
@@ -43,9 +61,14 @@ function jwtSecret(config: AuthConfig): string {
       }),
     }),
   ],
-  controllers: [AuthController],
+  controllers: [AuthController, AccountController, MfaController],
   providers: [
     AuthService,
+    AccountRecovery,
+    AccountMail,
+    AccountTokensRepository,
+    MfaService,
+    MfaRepository,
     TokenService,
     RefreshTokensRepository,
     LoginThrottle,

@@ -2,3 +2,5 @@
 export { AuthErrorCode } from './auth.errors';
 export { AuthModule } from './auth.module';
 export { AuthService } from './auth.service';
+export type { MfaChallengeResponse } from './dto/mfa-challenge.response';
+export type { TokenPairResponse } from './dto/token-pair.response';

@@ -1,10 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 
-import type { AuthenticatedUser, Authenticator } from '@app/core';
+import type { AccessRule, AuthenticatedUser, Authenticator } from '@app/core';
 
-import { UsersService } from '../users';
-import { TokenInvalidError, TokenMissingError, TokenRevokedError } from './auth.errors';
+import { UserRole, UsersService } from '../users';
+import {
+  MfaRequiredError,
+  TokenInvalidError,
+  TokenMissingError,
+  TokenRevokedError,
+} from './auth.errors';
+import { MfaConfig } from './mfa/mfa.config';
 import { TokenService } from './token.service';
 
 const BEARER = /^Bearer ([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*)$/;
@@ -13,16 +19,18 @@ const BEARER = /^Bearer ([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*)$/;
  * Bearer access tokens. The role comes from the user record (through the bounded cache),
  * not from the token, and a token issued under an older token version (before a password
  * change) is refused. A token newer than the cached principal means the cache predates a
- * change made by another process: the account is read again.
+ * change made by another process: the account is read again. With `REQUIRE_ADMIN_MFA`, an
+ * admin reaches admin routes only with a token of a login that passed a second factor.
  */
 @Injectable()
 export class JwtAuthenticator implements Authenticator {
   constructor(
     private readonly tokens: TokenService,
     private readonly users: UsersService,
+    private readonly mfaConfig: MfaConfig,
   ) {}
 
-  async authenticate(request: Request): Promise<AuthenticatedUser> {
+  async authenticate(request: Request, rule: AccessRule): Promise<AuthenticatedUser> {
     const header = request.headers.authorization;
     if (header === undefined || header === '') {
       throw new TokenMissingError();
@@ -42,6 +50,16 @@ export class JwtAuthenticator implements Authenticator {
     if (claims.ver < principal.tokenVersion) {
       throw new TokenRevokedError();
     }
-    return { id: principal.id, role: principal.role };
+    if (
+      this.mfaConfig.requireAdminMfa &&
+      principal.role === UserRole.ADMIN &&
+      rule.roles?.includes(UserRole.ADMIN) === true &&
+      !claims.mfa
+    ) {
+      throw new MfaRequiredError();
+    }
+    return claims.sid === null
+      ? { id: principal.id, role: principal.role }
+      : { id: principal.id, role: principal.role, sessionId: claims.sid };
   }
 }

@@ -36,6 +36,22 @@ export class RefreshTokenEntity {
   @Column({ name: 'revoked_at', type: 'timestamptz', precision: 3, nullable: true })
   revokedAt!: Date | null;
 
+  /** When the login (the family) began: copied to every token of it. */
+  @Column({ name: 'session_started_at', type: 'timestamptz', precision: 3, default: () => 'now()' })
+  sessionStartedAt!: Date;
+
+  /** The login passed a second factor: access tokens of the family say so (`mfa`). */
+  @Column({ name: 'second_factor', type: 'boolean', default: false })
+  secondFactor!: boolean;
+
+  /** The client that got this token (the login, or the refresh that rotated to it). */
+  @Column({ name: 'user_agent', type: 'varchar', length: 512, nullable: true })
+  userAgent!: string | null;
+
+  /** Its address as the service sees it: behind `TRUST_PROXY`, from `X-Forwarded-For`. */
+  @Column({ name: 'ip_address', type: 'varchar', length: 64, nullable: true })
+  ipAddress!: string | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt!: Date;
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, IsNull, LessThan, Repository, type EntityManager } from 'typeorm';
+import { DataSource, IsNull, LessThan, MoreThan, Repository, type EntityManager } from 'typeorm';
 
 import type { Transaction } from '@app/core';
 
@@ -13,11 +13,33 @@ export interface NewRefreshToken {
   /** The user's token version at issue (see UserEntity.tokenVersion). */
   readonly tokenVersion: number;
   readonly expiresAt: Date;
+  readonly secondFactor: boolean;
+  readonly client: ClientInfo;
 }
 
+/** Who is calling, as far as the service can tell (shown in the session list). */
+export interface ClientInfo {
+  readonly userAgent: string | null;
+  readonly ipAddress: string | null;
+}
+
+/** A login that can still be refreshed: its family's live token. */
+export interface LiveSession {
+  readonly id: string;
+  readonly startedAt: Date;
+  readonly lastUsedAt: Date;
+  readonly userAgent: string | null;
+  readonly ipAddress: string | null;
+}
+
+/** What a rotation hands on to the next token of the login. */
+export interface RotatedSession {
+  readonly sessionId: string;
+  readonly secondFactor: boolean;
+}
 /** Outcome of presenting a refresh token for rotation. */
 export type RotationOutcome =
-  | { readonly kind: 'rotated'; readonly userId: string }
+  | { readonly kind: 'rotated'; readonly userId: string; readonly session: RotatedSession }
   | { readonly kind: 'invalid' }
   | { readonly kind: 'reused' };
 
@@ -29,7 +51,8 @@ export class RefreshTokensRepository {
   ) {}
 
   async insert(token: NewRefreshToken): Promise<void> {
-    await this.tokens.insert(token);
+    const { client, ...columns } = token;
+    await this.tokens.insert({ ...columns, ...client });
   }
 
   findOwner(tokenHash: string): Promise<string | null> {
@@ -46,7 +69,7 @@ export class RefreshTokensRepository {
    */
   async rotate(
     tokenHash: string,
-    next: Omit<NewRefreshToken, 'userId' | 'familyId' | 'tokenVersion'>,
+    next: Pick<NewRefreshToken, 'tokenHash' | 'expiresAt' | 'client'>,
     tokenVersion: number,
   ): Promise<RotationOutcome> {
     const outcome = await this.dataSource.transaction(async (manager): Promise<RotationOutcome> => {
@@ -71,12 +94,20 @@ export class RefreshTokensRepository {
       }
       await manager.update(RefreshTokenEntity, { id: current.id }, { usedAt: () => 'now()' });
       await manager.insert(RefreshTokenEntity, {
-        ...next,
+        tokenHash: next.tokenHash,
+        expiresAt: next.expiresAt,
+        ...next.client,
         userId: current.userId,
         familyId: current.familyId,
         tokenVersion,
+        sessionStartedAt: current.sessionStartedAt,
+        secondFactor: current.secondFactor,
       });
-      return { kind: 'rotated', userId: current.userId };
+      return {
+        kind: 'rotated',
+        userId: current.userId,
+        session: { sessionId: current.familyId, secondFactor: current.secondFactor },
+      };
     });
     return outcome;
   }
@@ -88,6 +119,53 @@ export class RefreshTokensRepository {
       if (token !== null) {
         await this.revokeFamilyWith(manager, token.familyId);
       }
+    });
+  }
+
+  /**
+   * The user's logins that can still be refreshed, newest first: one live token per family
+   * (unused, unrevoked, unexpired, of the current token version).
+   */
+  async listLive(userId: string, tokenVersion: number, limit: number): Promise<LiveSession[]> {
+    const live = await this.tokens.find({
+      where: {
+        userId,
+        tokenVersion,
+        usedAt: IsNull(),
+        revokedAt: IsNull(),
+        expiresAt: MoreThan(new Date()),
+      },
+      order: { sessionStartedAt: 'DESC', familyId: 'ASC' },
+      take: limit,
+    });
+    return live.map((token) => ({
+      id: token.familyId,
+      startedAt: token.sessionStartedAt,
+      lastUsedAt: token.createdAt,
+      userAgent: token.userAgent,
+      ipAddress: token.ipAddress,
+    }));
+  }
+
+  /** Ends one of the user's live logins; false when it has none by that id (or not theirs). */
+  async revokeSession(userId: string, familyId: string, tokenVersion: number): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      const live = await manager.findOne(RefreshTokenEntity, {
+        where: {
+          userId,
+          familyId,
+          tokenVersion,
+          usedAt: IsNull(),
+          revokedAt: IsNull(),
+          expiresAt: MoreThan(new Date()),
+        },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (live === null) {
+        return false;
+      }
+      await this.revokeFamilyWith(manager, familyId);
+      return true;
     });
   }
 

@@ -15,11 +15,16 @@ const config = loadAppConfig({
   REFRESH_TOKEN_TTL: '3600',
 }).sections.get(AuthConfig);
 
+const SESSION_ID = '0190c4b2-6c1e-7d2a-9a53-3f0c5e4b8a22';
+
 describe('TokenService', () => {
   const service = new TokenService(new JwtService({ secret: SECRET }), config);
 
   it('signs HS256 tokens with subject, role, issuer, audience and a 15-minute expiry', async () => {
-    const token = await service.signAccessToken({ id: USER_ID, role: 'customer', tokenVersion: 3 });
+    const token = await service.signAccessToken(
+      { id: USER_ID, role: 'customer', tokenVersion: 3 },
+      { sessionId: SESSION_ID, mfa: false },
+    );
     const decode = (part: string | undefined): Record<string, number> =>
       JSON.parse(Buffer.from(part ?? '', 'base64url').toString()) as Record<string, number>;
     const [rawHeader, rawPayload] = token.split('.');

@@ -14,6 +14,22 @@ export interface AccessClaims {
   /** Issued at and expiry, seconds since epoch: required (a token without `exp` never dies). */
   readonly iat: number;
   readonly exp: number;
+  /** The login (refresh-token family) it was issued for; absent in tokens of older releases. */
+  readonly sid: string | null;
+  /** True when that login passed a second factor (`REQUIRE_ADMIN_MFA` asks for it). */
+  readonly mfa: boolean;
+}
+
+/** The login an access token belongs to. */
+export interface AccessSession {
+  readonly sessionId: string;
+  readonly mfa: boolean;
+}
+
+/** What the second login step needs to know: who passed the password, under which version. */
+export interface MfaClaims {
+  readonly sub: string;
+  readonly ver: number;
 }
 
 /** What an access token is issued for. */
@@ -27,6 +43,8 @@ const isSeconds = (value: unknown): value is number =>
   typeof value === 'number' && Number.isFinite(value);
 
 const ALGORITHM = 'HS256';
+/** mfaTokens are for `<JWT_AUDIENCE>#mfa`: an access token check refuses them, and back. */
+const MFA_AUDIENCE_SUFFIX = '#mfa';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -44,10 +62,10 @@ export class TokenService {
     return this.config.accessTokenTtlSeconds;
   }
 
-  signAccessToken(subject: AccessSubject): Promise<string> {
+  signAccessToken(subject: AccessSubject, session: AccessSession): Promise<string> {
     const { jwtIssuer, jwtAudience, accessTokenTtlSeconds } = this.config;
     return this.jwt.signAsync(
-      { role: subject.role, ver: subject.tokenVersion },
+      { role: subject.role, ver: subject.tokenVersion, sid: session.sessionId, mfa: session.mfa },
       {
         algorithm: ALGORITHM,
         subject: subject.id,
@@ -73,8 +91,10 @@ export class TokenService {
       }
       throw new TokenInvalidError({ cause: error });
     }
-    const { sub, role, ver, iat, exp } = claims;
+    const { sub, role, ver, iat, exp, sid, mfa } = claims;
     if (
+      (sid !== undefined && (typeof sid !== 'string' || !UUID.test(sid))) ||
+      (mfa !== undefined && typeof mfa !== 'boolean') ||
       typeof sub !== 'string' ||
       !UUID.test(sub) ||
       typeof role !== 'string' ||
@@ -86,7 +106,42 @@ export class TokenService {
     ) {
       throw new TokenInvalidError();
     }
-    return { sub, role, ver, iat, exp };
+    return { sub, role, ver, iat, exp, sid: sid ?? null, mfa: mfa === true };
+  }
+
+  /**
+   * The token of the second login step: short-lived, for another audience than access
+   * tokens (so neither passes for the other), bound to the user's token version.
+   */
+  signMfaToken(subject: AccessSubject, ttlSeconds: number): Promise<string> {
+    const { jwtIssuer, jwtAudience } = this.config;
+    return this.jwt.signAsync(
+      { ver: subject.tokenVersion },
+      {
+        algorithm: ALGORITHM,
+        subject: subject.id,
+        issuer: jwtIssuer,
+        audience: `${jwtAudience}${MFA_AUDIENCE_SUFFIX}`,
+        expiresIn: ttlSeconds,
+      },
+    );
+  }
+
+  /** The claims of a live mfaToken, or null (forged, expired, or not an mfaToken). */
+  async verifyMfaToken(token: string): Promise<MfaClaims | null> {
+    const { jwtIssuer, jwtAudience } = this.config;
+    try {
+      const { sub, ver } = await this.jwt.verifyAsync<Record<string, unknown>>(token, {
+        algorithms: [ALGORITHM],
+        issuer: jwtIssuer,
+        audience: `${jwtAudience}${MFA_AUDIENCE_SUFFIX}`,
+      });
+      return typeof sub === 'string' && UUID.test(sub) && typeof ver === 'number'
+        ? { sub, ver }
+        : null;
+    } catch {
+      return null;
+    }
   }
 
   newRefreshToken(): { token: string; hash: string; expiresAt: Date } {

@@ -20,6 +20,7 @@ export class MfaController {
 
   @Route.Post('setup', {
     operationId: 'setUpMfa',
+    noStore: true,
     summary: 'Set up a second factor',
     description:
       'Returns a new TOTP secret (SHA-1, 6 digits, 30 s) and its `otpauth://` URL for the ' +
@@ -36,6 +37,7 @@ export class MfaController {
 
   @Route.Post('enable', {
     operationId: 'enableMfa',
+    noStore: true,
     summary: 'Enable the second factor',
     description:
       'Turns the set-up secret on with a code the authenticator shows now (one 30-second step ' +
@@ -64,7 +66,8 @@ export class MfaController {
       'Needs both factors: the password (401 `USER_CURRENT_PASSWORD_INVALID`) and a code, a ' +
       'TOTP code or an unused recovery code, which is spent (a code already used to log in ' +
       'is refused: wait for the next one). A wrong code is 400 `MFA_CODE_INVALID`. The secret ' +
-      'and every recovery code are deleted; logging in takes the password only again.',
+      "and every recovery code are deleted, and every session ends, the caller's included " +
+      '(their logins passed a factor that is gone): log in again, with the password only.',
     status: 204,
     response: { description: 'Disabled.' },
     errors: [

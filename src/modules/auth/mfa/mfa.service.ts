@@ -125,12 +125,17 @@ export class MfaService implements OnModuleInit {
     this.logger.log({ msg: 'MFA disabled', userId });
   }
 
-  /** `disable()` behind the account's password (401 `USER_CURRENT_PASSWORD_INVALID`). */
+  /**
+   * `disable()` behind the account's password (401 `USER_CURRENT_PASSWORD_INVALID`), then
+   * every session ends, the caller's included: their logins passed a factor that is gone, and
+   * with `REQUIRE_ADMIN_MFA` an admin must not keep such a login.
+   */
   async disableWithPassword(userId: string, code: string, currentPassword: string): Promise<void> {
     if (!(await this.users.verifyPassword(userId, currentPassword))) {
       throw new CurrentPasswordInvalidError();
     }
     await this.disable(userId, code);
+    await this.users.endAllSessions(userId);
   }
 
   isEnabled(userId: string): Promise<boolean> {
