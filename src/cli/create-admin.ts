@@ -1,19 +1,9 @@
 import { parseArgs } from 'node:util';
 
-import { NestFactory } from '@nestjs/core';
-import pino from 'pino';
+import { readEnvironment } from '@app/core';
 
-import {
-  ConfigValidationError,
-  PinoNestLogger,
-  createRootLogger,
-  readEnvironment,
-} from '@app/core';
-
-import { AppModule } from '../app.module';
-import { loadAppConfig } from '../config';
-import { MIGRATIONS } from '../database/migrations';
 import { PASSWORD, UsersService, normaliseEmail } from '../modules/users';
+import { fail, withAppContext } from './cli-context';
 
 const USAGE = `usage: npm run admin:create -- --email admin@example.com [--name "Ada Admin"]
 The password comes from ADMIN_PASSWORD or, with --password-stdin, from standard input.`;
@@ -26,11 +16,6 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks)
     .toString('utf8')
     .replace(/\r?\n$/, '');
-}
-
-function fail(message: string): never {
-  process.stderr.write(`${message}\n`);
-  process.exit(1);
 }
 
 /** Creates an admin account against the configured database (runs migrations only if configured to). */
@@ -46,24 +31,11 @@ async function main(): Promise<void> {
   if (email === undefined) {
     fail(USAGE);
   }
-  const env = readEnvironment();
-  const password = values['password-stdin'] ? await readStdin() : env.ADMIN_PASSWORD;
+  const password = values['password-stdin'] ? await readStdin() : readEnvironment().ADMIN_PASSWORD;
   if (password === undefined || password.length < PASSWORD.min || password.length > PASSWORD.max) {
     fail(`The password must be ${PASSWORD.min} to ${PASSWORD.max} characters.\n${USAGE}`);
   }
-  let config;
-  try {
-    config = loadAppConfig({ LOG_LEVEL: 'warn', ...env, LOG_FORMAT: 'json' });
-  } catch (error: unknown) {
-    fail(error instanceof ConfigValidationError ? error.message : String(error));
-  }
-  // Logs go to stderr: stdout carries only the result, for scripts.
-  const rootLogger = createRootLogger(config, pino.destination({ dest: 2, sync: true }));
-  const app = await NestFactory.createApplicationContext(
-    AppModule.forRoot({ config, migrations: MIGRATIONS, rootLogger }),
-    { logger: new PinoNestLogger(rootLogger), abortOnError: false },
-  );
-  try {
+  await withAppContext(async (app) => {
     const outcome = await app.get(UsersService).createAdmin(email, values.name, password);
     if (outcome === 'email-taken') {
       fail(
@@ -71,9 +43,7 @@ async function main(): Promise<void> {
       );
     }
     process.stdout.write(`Admin ${normaliseEmail(email)} created.\n`);
-  } finally {
-    await app.close();
-  }
+  });
 }
 
 main().catch((error: unknown) => {
