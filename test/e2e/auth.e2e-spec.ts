@@ -258,7 +258,7 @@ describe('auth', () => {
         (id: string) => rawToken({ ...registered(id), iat: now(), exp: 'never' }),
       ],
       ['no token version', (id: string) => sign({ role: 'admin', sub: id }, TEST_JWT_SECRET, opts)],
-    ])('refuses %s with 401 AUTH_TOKEN_INVALID', async (_label, forge) => {
+    ])('refuses %s with 401 AUTH_ACCESS_TOKEN_INVALID', async (_label, forge) => {
       const user = await createUser(t.http);
       const res = await t.http
         .get('/api/v1/users/me')
@@ -270,7 +270,7 @@ describe('auth', () => {
         status: 401,
         detail: 'Access token is invalid',
         instance: '/api/v1/users/me',
-        code: 'AUTH_TOKEN_INVALID',
+        code: 'AUTH_ACCESS_TOKEN_INVALID',
         requestId: res.headers['x-request-id'],
       });
       expect(res.headers['www-authenticate']).toBe('Bearer realm="api", error="invalid_token"');
@@ -348,7 +348,7 @@ describe('auth', () => {
         .get('/api/v1/users')
         .set('Authorization', `Bearer ${header}.${edited}.${signature}`)
         .expect(401);
-      expect(res.body.code).toBe('AUTH_TOKEN_INVALID');
+      expect(res.body.code).toBe('AUTH_ACCESS_TOKEN_INVALID');
     });
 
     it('takes the role from the account, not from a (validly signed) claim', async () => {
@@ -378,7 +378,7 @@ describe('auth', () => {
       'refuses the header %j',
       async (header) => {
         const res = await t.http.get('/api/v1/users/me').set('Authorization', header).expect(401);
-        expect(res.body.code).toBe('AUTH_TOKEN_INVALID');
+        expect(res.body.code).toBe('AUTH_ACCESS_TOKEN_INVALID');
       },
     );
   });

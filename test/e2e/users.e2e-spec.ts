@@ -49,6 +49,7 @@ describe('users', () => {
         email: 'mixed.case@example.com',
         name: 'Ada',
         role: 'customer',
+        emailVerified: false,
         createdAt: expect.stringMatching(ISO),
         updatedAt: expect.stringMatching(ISO),
       });

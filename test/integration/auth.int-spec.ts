@@ -4,7 +4,12 @@ import type { Request } from 'express';
 
 import { Authenticator } from '@app/core';
 
-import { AuthErrorCode, AuthModule, AuthService } from '../../src/modules/auth';
+import {
+  AuthErrorCode,
+  AuthModule,
+  AuthService,
+  type TokenPairResponse,
+} from '../../src/modules/auth';
 import { UsersService } from '../../src/modules/users';
 import { buildUserInput } from '../factories/users';
 import { useTestModule } from '../utils/test-module';
@@ -34,13 +39,22 @@ describe('auth: refresh-token rotation (service + PostgreSQL)', () => {
   const signUp = async (): Promise<Session> => {
     const input = buildUserInput();
     const { id } = await users.register(input);
-    const { accessToken, refreshToken } = await auth.login(
-      input.email,
-      input.password,
-      '127.0.0.1',
-    );
+    const { accessToken, refreshToken } = await login(input.email, input.password);
     return { id, ...input, accessToken, refreshToken };
   };
+
+  const CLIENT = { ipAddress: '127.0.0.1', userAgent: 'auth.int-spec' } as const;
+
+  /** A login of an account without a second factor: always a token pair. */
+  const login = async (email: string, password: string): Promise<TokenPairResponse> => {
+    const result = await auth.login(email, password, CLIENT);
+    if ('mfaRequired' in result) {
+      throw new Error('unexpected MFA challenge');
+    }
+    return result;
+  };
+
+  const refresh = (token: string): Promise<TokenPairResponse> => auth.refresh(token, CLIENT);
 
   const hashOf = (token: string): string => createHash('sha256').update(token).digest('hex');
 
@@ -55,16 +69,19 @@ describe('auth: refresh-token rotation (service + PostgreSQL)', () => {
     );
 
   const authenticate = (accessToken: string) =>
-    m.get(Authenticator).authenticate({
-      headers: { authorization: `Bearer ${accessToken}` },
-    } as Pick<Request, 'headers'> as Request);
+    m.get(Authenticator).authenticate(
+      {
+        headers: { authorization: `Bearer ${accessToken}` },
+      } as Pick<Request, 'headers'> as Request,
+      { isPublic: false, roles: undefined },
+    );
 
   const invalid = { code: AuthErrorCode.AUTH_REFRESH_TOKEN_INVALID };
   const reused = { code: AuthErrorCode.AUTH_REFRESH_TOKEN_REUSED };
 
   it('rotates a token once: a new pair whose tokens work, the old one marked used', async () => {
     const session = await signUp();
-    const next = await auth.refresh(session.refreshToken);
+    const next = await refresh(session.refreshToken);
     expect(next).toEqual({
       accessToken: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
       refreshToken: expect.stringMatching(/^[\w-]{43}$/),
@@ -72,24 +89,30 @@ describe('auth: refresh-token rotation (service + PostgreSQL)', () => {
       expiresIn: 900,
     });
     expect(next.refreshToken).not.toBe(session.refreshToken);
+    // The rotated token belongs to the same login (session) as the first.
+    const [login] = await m.sql<{ familyId: string }>(
+      'SELECT family_id AS "familyId" FROM refresh_tokens WHERE token_hash = $1',
+      [hashOf(session.refreshToken)],
+    );
     await expect(authenticate(next.accessToken)).resolves.toEqual({
       id: session.id,
       role: 'customer',
+      sessionId: login?.familyId,
     });
     expect(await familyOf(session.refreshToken)).toEqual([
       { used: true, revoked: false },
       { used: false, revoked: false },
     ]);
-    await expect(auth.refresh(next.refreshToken)).resolves.toMatchObject({ tokenType: 'Bearer' });
+    await expect(refresh(next.refreshToken)).resolves.toMatchObject({ tokenType: 'Bearer' });
   });
 
   it('revokes the whole family, the newest token too, when a used token comes back', async () => {
     const session = await signUp();
-    const other = await auth.login(session.email, session.password, '127.0.0.1');
-    const next = await auth.refresh(session.refreshToken);
+    const other = await login(session.email, session.password);
+    const next = await refresh(session.refreshToken);
 
-    await expect(auth.refresh(session.refreshToken)).rejects.toMatchObject(reused);
-    await expect(auth.refresh(next.refreshToken)).rejects.toMatchObject(invalid);
+    await expect(refresh(session.refreshToken)).rejects.toMatchObject(reused);
+    await expect(refresh(next.refreshToken)).rejects.toMatchObject(invalid);
     expect(await familyOf(session.refreshToken)).toEqual([
       { used: true, revoked: true },
       { used: false, revoked: true },
@@ -98,7 +121,7 @@ describe('auth: refresh-token rotation (service + PostgreSQL)', () => {
       expect.objectContaining({ level: 'warn', userId: session.id }),
     );
     // Another login of the same user is another family: it lives on.
-    await expect(auth.refresh(other.refreshToken)).resolves.toMatchObject({ tokenType: 'Bearer' });
+    await expect(refresh(other.refreshToken)).resolves.toMatchObject({ tokenType: 'Bearer' });
   });
 
   it('lets exactly one of two concurrent rotations of one token succeed', async () => {
@@ -106,43 +129,43 @@ describe('auth: refresh-token rotation (service + PostgreSQL)', () => {
     for (let round = 0; round < 5; round += 1) {
       const session = await signUp();
       const results = await Promise.allSettled([
-        auth.refresh(session.refreshToken),
-        auth.refresh(session.refreshToken),
+        refresh(session.refreshToken),
+        refresh(session.refreshToken),
       ]);
       expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
       const refused = results.find((r) => r.status === 'rejected');
       expect(refused?.reason).toMatchObject(reused);
       // The loser saw a used token: the winner's new token died with the family.
       const won = results.find((r) => r.status === 'fulfilled');
-      await expect(auth.refresh(won?.value.refreshToken ?? '')).rejects.toMatchObject(invalid);
+      await expect(refresh(won?.value.refreshToken ?? '')).rejects.toMatchObject(invalid);
     }
   });
 
   it('refuses every token issued before a password change, access and refresh alike', async () => {
     const session = await signUp();
-    const rotated = await auth.refresh(session.refreshToken);
+    const rotated = await refresh(session.refreshToken);
     await users.updateMe(session.id, {
       password: 'a brand new password',
       currentPassword: session.password,
     });
 
-    await expect(auth.refresh(rotated.refreshToken)).rejects.toMatchObject(invalid);
+    await expect(refresh(rotated.refreshToken)).rejects.toMatchObject(invalid);
     await expect(authenticate(rotated.accessToken)).rejects.toMatchObject({
       code: AuthErrorCode.AUTH_TOKEN_REVOKED,
     });
-    const fresh = await auth.login(session.email, 'a brand new password', '127.0.0.1');
+    const fresh = await login(session.email, 'a brand new password');
     await expect(authenticate(fresh.accessToken)).resolves.toMatchObject({ id: session.id });
-    await expect(auth.refresh(fresh.refreshToken)).resolves.toMatchObject({ tokenType: 'Bearer' });
+    await expect(refresh(fresh.refreshToken)).resolves.toMatchObject({ tokenType: 'Bearer' });
   });
 
   it('refuses a refresh token of an older token version, and revokes its family', async () => {
     // A token the password change's revocation missed (issued in the same instant): only
     // its version tells it apart.
     const session = await signUp();
-    const next = await auth.refresh(session.refreshToken);
+    const next = await refresh(session.refreshToken);
     await m.sql('UPDATE users SET token_version = token_version + 1 WHERE id = $1', [session.id]);
 
-    await expect(auth.refresh(next.refreshToken)).rejects.toMatchObject(invalid);
+    await expect(refresh(next.refreshToken)).rejects.toMatchObject(invalid);
     expect(await familyOf(next.refreshToken)).toEqual([
       { used: true, revoked: true },
       { used: false, revoked: true },
@@ -155,18 +178,18 @@ describe('auth: refresh-token rotation (service + PostgreSQL)', () => {
       "UPDATE refresh_tokens SET expires_at = now() - interval '1 second' WHERE token_hash = $1",
       [hashOf(expired.refreshToken)],
     );
-    await expect(auth.refresh(expired.refreshToken)).rejects.toMatchObject(invalid);
+    await expect(refresh(expired.refreshToken)).rejects.toMatchObject(invalid);
 
     // Logout ends the login: the token presented and every other token of its family.
     const loggedOut = await signUp();
-    const next = await auth.refresh(loggedOut.refreshToken);
+    const next = await refresh(loggedOut.refreshToken);
     await auth.logout(next.refreshToken);
-    await expect(auth.refresh(next.refreshToken)).rejects.toMatchObject(invalid);
+    await expect(refresh(next.refreshToken)).rejects.toMatchObject(invalid);
     expect(await familyOf(loggedOut.refreshToken)).toEqual([
       { used: true, revoked: true },
       { used: false, revoked: true },
     ]);
 
-    await expect(auth.refresh('A'.repeat(43))).rejects.toMatchObject(invalid);
+    await expect(refresh('A'.repeat(43))).rejects.toMatchObject(invalid);
   });
 });

@@ -1,3 +1,6 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import type { RawEnvironment } from '@app/core';
 
 import { loadAppConfig } from '../../src/config';
@@ -16,6 +19,8 @@ export const BASE_ENV: RawEnvironment = {
   RATE_LIMIT_MAX: '100000',
   LOGIN_RATE_LIMIT_MAX: '100000',
   JWT_SECRET: 'test-secret-test-secret-test-secret-0123456789',
+  // Registrations queue verification mails: without SMTP_URL they become files, out of the tree.
+  MAIL_DIR: join(tmpdir(), 'nest-enterprise-backend-test-mail'),
 };
 
 /** The JWT secret every suite signs with (for forging tokens in security tests). */
