@@ -5,7 +5,8 @@
 # in node_modules, else text-level checks only), then the values that must agree across
 # files are compared: ports, probe paths, shutdown timings, images, names, limits, and the
 # split into API processes (APP_ROLE=api, behind nginx / the Service) and job workers
-# (APP_ROLE=worker, reached by nothing), with one connection budget over both.
+# (APP_ROLE=worker, reached by nothing), with one connection budget over both, and that
+# the workers' mails can leave a read-only root filesystem (SMTP_URL, or a writable MAIL_DIR).
 # `kubectl kustomize` also renders deploy/k8s when kubectl is installed.
 #
 # Usage: scripts/validate-deploy.sh        Exit 0 when consistent, 1 with a list otherwise.
@@ -242,6 +243,63 @@ def env_map(environment):
     return result
 
 
+REQUIRED_BY_DEPLOYER = "<set by the deployer>"
+
+
+def compose_default(value):
+    """A compose value with no variable of the shell set: `${X:-d}` and `${X-d}` -> d,
+    `${X:?message}` -> a marker (compose refuses to start until X is set), `${X}` -> ''."""
+    def replace(match):
+        operator, argument = match.group(2) or "", match.group(3) or ""
+        if operator in (":?", "?"):
+            return REQUIRED_BY_DEPLOYER
+        return argument if operator in (":-", "-") else ""
+    return re.sub(r"\$\{(\w+)(?:(:?[-?])([^}]*))?\}", replace, str(value))
+
+
+def smtp_host(url):
+    """The host of an smtp:// or smtps:// URL, or None when `url` is not one."""
+    match = re.fullmatch(r"smtps?://(?:[^@/]*@)?(\[[^\]]+\]|[^:/?#]+)(?::\d+)?/?(?:\?.*)?", str(url).strip())
+    return match.group(1) if match else None
+
+
+def is_public_url(url):
+    return re.fullmatch(r"https?://[^/@?#\s]+(/[^?#\s]*)?", str(url).strip()) is not None
+
+
+def under(path_, mounts):
+    """`path_` lies in one of the directories `mounts` (absolute paths)."""
+    return any(os.path.normpath(path_) == m or os.path.normpath(path_).startswith(m.rstrip("/") + "/")
+               for m in (os.path.normpath(x) for x in mounts))
+
+
+def compose_writable(service):
+    """Where a compose service may write: `/` without read_only, else its tmpfs and the
+    targets of its volumes not mounted read-only (short `src:target[:mode]` or long form)."""
+    if not service.get("read_only"):
+        return ["/"]
+    paths = [str(t).split(":")[0] for t in service.get("tmpfs") or []]
+    for volume in service.get("volumes") or []:
+        if isinstance(volume, dict):
+            if not volume.get("read_only") and volume.get("target"):
+                paths.append(str(volume["target"]))
+            continue
+        parts = str(volume).split(":")
+        if len(parts) >= 2 and "ro" not in parts[2:]:
+            paths.append(parts[1])
+    return paths
+
+
+def check_mail(label, env, has_smtp_url, workdir, writable):
+    """A process that runs jobs sends the accounts mails: through SMTP_URL, or as files in
+    MAIL_DIR, which a read-only root filesystem refuses unless MAIL_DIR is on a writable
+    mount (else every mail fails until its job is dead-lettered, about 3 hours later)."""
+    mail_dir = os.path.normpath(os.path.join(workdir, env.get("MAIL_DIR") or "./data/mail"))
+    check(has_smtp_url or under(mail_dir, writable),
+          f"{label}: mails can leave: SMTP_URL set, or MAIL_DIR {mail_dir} on a writable mount"
+          f" ({sorted(writable) or 'none'}; the root filesystem is read-only)")
+
+
 # --------------------------------------------------------------------------- files
 
 section("Files")
@@ -426,6 +484,7 @@ if NODE_MAJOR is not None and engines:
              " (npm only warns, EBADENGINE; it fails with engine-strict)")
 
 APP_PORT = DOCKER_PORT or 3000
+WORKDIR = last("WORKDIR") or "/"
 
 # --------------------------------------------------------------------------- nginx
 
@@ -490,6 +549,15 @@ if load_yaml is None:
     c_ms = int(ctimeout.group(1)) if ctimeout else 30000
     check(stop is not None and (duration_seconds(stop.group(1)) or 0) > c_ms / 1000,
           f"compose stop_grace_period > SHUTDOWN_TIMEOUT_MS ({stop.group(1) if stop else 'unset'})")
+    secret_text = read("deploy/k8s/secret.example.yaml")
+    # Full mode checks that MAIL_DIR is on a writable mount; here its presence has to do.
+    check(re.search(r"^\s*(SMTP_URL|MAIL_DIR):\s*\S", compose, re.M) is not None,
+          "compose sets SMTP_URL or MAIL_DIR (the read-only root refuses ./data/mail)")
+    check(re.search(r"^\s*SMTP_URL:\s*smtps?://", secret_text, re.M) is not None
+          or re.search(r"MAIL_DIR", configmap + worker_text) is not None,
+          "Secret carries SMTP_URL, or the workers set MAIL_DIR (the read-only root refuses ./data/mail)")
+    for rel, text in (("docker-compose.yml", compose), ("deploy/k8s/configmap.yaml", configmap)):
+        check(re.search(r"^\s*APP_PUBLIC_URL:\s*\S", text, re.M) is not None, f"{rel} sets APP_PUBLIC_URL (links in mails)")
     print()
     if failures:
         print(f"validate-deploy: FAILED, {len(failures)} problem(s):")
@@ -605,6 +673,17 @@ for name, service in apps.items():
     compose_connections.append((name, compose_replicas(service), processes, connections_of(env)))
     check(len(env.get("JWT_SECRET", "")) > 0, f"{name}: JWT_SECRET set (required in production)")
     check(len(env.get("MFA_ENCRYPTION_KEY", "")) > 0, f"{name}: MFA_ENCRYPTION_KEY set (required in production)")
+    public_url = compose_default(env.get("APP_PUBLIC_URL", ""))
+    check(public_url == REQUIRED_BY_DEPLOYER or is_public_url(public_url),
+          f"{name}: APP_PUBLIC_URL is an http(s) URL, the start of every link in mails ({public_url or 'unset'})")
+    if role_of(env) != "api":
+        smtp_url = compose_default(env.get("SMTP_URL", ""))
+        host = smtp_host(smtp_url)
+        if smtp_url and smtp_url != REQUIRED_BY_DEPLOYER:
+            check(host is not None, f"{name}: SMTP_URL is an smtp:// or smtps:// URL ({smtp_url})")
+            if host is not None and "." not in host and host != "localhost":
+                check(host in services, f"{name}: SMTP_URL's host {host} is a service of this file")
+        check_mail(name, env, bool(smtp_url), WORKDIR, compose_writable(service))
     if name in api_apps:
         COMPOSE_KEEPALIVE_MS.append(as_int(env.get("HTTP_KEEP_ALIVE_TIMEOUT_MS"), 5000))
     if app_image:
@@ -618,8 +697,18 @@ check(total <= BUDGET,
       "compose connections " + " + ".join(f"{n} {r} x {p} x {c}" for n, r, p, c in compose_connections)
       + f" = {total} <= {BUDGET} (DB_CONNECTION_BUDGET; per process DB_POOL_MAX + JOBS_DB_POOL_MAX)")
 
-publishers = sorted(n for n, s in services.items() if s.get("ports"))
-check(publishers == ["nginx"], f"only nginx publishes ports ({', '.join(publishers) or 'none'})")
+# A development mail catcher may publish its web UI, on the loopback address only (the
+# mails carry password reset links).
+CATCHERS = ("axllent/mailpit:",)
+catchers = {n: s for n, s in services.items() if str(s.get("image", "")).startswith(CATCHERS)}
+publishers = sorted(n for n, s in services.items() if s.get("ports") and n not in catchers)
+check(publishers == ["nginx"], f"only nginx publishes ports, besides a mail catcher ({', '.join(publishers) or 'none'})")
+for name, service in catchers.items():
+    ports = [str(p.get("host_ip", "") + ":" if isinstance(p, dict) else p) for p in service.get("ports") or []]
+    check(all(p.startswith("127.0.0.1:") for p in ports), f"{name}: the mail catcher publishes on 127.0.0.1 only ({ports})")
+    check(re.search(r":v?\d+\.\d+", str(service.get("image"))) is not None,
+          f"{name}: the mail catcher's image names a version ({service.get('image')})")
+    compose_hardened(name, service)
 nginx_service = services.get("nginx", {})
 check(any("deploy/nginx/nginx.conf" in str(v) for v in nginx_service.get("volumes", [])),
       "nginx mounts deploy/nginx/nginx.conf")
@@ -767,6 +856,9 @@ def check_deployment(label, dep):
     check("DATABASE_URL" not in cfg, f"{label}: DATABASE_URL is not in the ConfigMap or env (it holds a password)")
     check("JWT_SECRET" not in cfg, f"{label}: JWT_SECRET is not in the ConfigMap or env (the Secret has it)")
     check("MFA_ENCRYPTION_KEY" not in cfg, f"{label}: MFA_ENCRYPTION_KEY is not in the ConfigMap or env (the Secret has it)")
+    check("SMTP_URL" not in cfg, f"{label}: SMTP_URL is not in the ConfigMap or env (it holds the relay's password)")
+    check(is_public_url(cfg.get("APP_PUBLIC_URL", "")),
+          f"{label}: APP_PUBLIC_URL is an http(s) URL, the start of every link in mails ({cfg.get('APP_PUBLIC_URL', 'unset')})")
     check(as_bool(cfg.get("DB_MIGRATE_ON_START", "false")) is False, f"{label}: DB_MIGRATE_ON_START=false (the Job migrates)")
     check(as_int(cfg.get("PORT"), 3000) == APP_PORT, f"{label}: PORT {cfg.get('PORT', '3000 (default)')} = containerPort {APP_PORT}")
     check(cfg.get("HOST", "0.0.0.0") in ("0.0.0.0", "::"), f"{label}: HOST listens on all interfaces ({cfg.get('HOST', 'default')})")
@@ -798,7 +890,12 @@ def check_deployment(label, dep):
     need, how = memory_budget(cfg, processes)
     if check(need is not None, f"{label}: NODE_MAX_OLD_SPACE_MB set (read by the image's CMD)") and limit_mib:
         check(need <= limit_mib, f"{label}: memory {how} <= limit {limits.get('memory')}")
-    return {"cfg": cfg, "processes": processes, "prestop_s": prestop_s, "delay_ms": delay_ms}
+    volumes = {v.get("name"): v for v in pod_spec.get("volumes") or []}
+    writable = [m.get("mountPath") for m in ctr.get("volumeMounts") or []
+                if not m.get("readOnly") and not ({"configMap", "secret", "projected", "downwardAPI"}
+                                                  & set(volumes.get(m.get("name"), {})))]
+    return {"cfg": cfg, "processes": processes, "prestop_s": prestop_s, "delay_ms": delay_ms,
+            "writable": writable if get(ctr, "securityContext", "readOnlyRootFilesystem") else ["/"]}
 
 
 api = check_deployment("api", deployment)
@@ -827,6 +924,10 @@ check("DATABASE_URL" in secret_keys and str(get(secret, "stringData", "DATABASE_
       "Secret carries DATABASE_URL (PostgreSQL; the PGlite default is one process only)")
 check("JWT_SECRET" in secret_keys, "Secret carries JWT_SECRET (required in production)")
 check("MFA_ENCRYPTION_KEY" in secret_keys, "Secret carries MFA_ENCRYPTION_KEY (required in production)")
+smtp_secret = get(secret, "stringData", "SMTP_URL")
+if "SMTP_URL" in secret_keys and smtp_secret is not None:
+    check(smtp_host(smtp_secret) is not None, f"Secret's SMTP_URL is an smtp:// or smtps:// URL ({smtp_host(smtp_secret)})")
+check_mail("worker", work["cfg"], "SMTP_URL" in secret_keys, WORKDIR, work["writable"])
 
 # PDBs: one per Deployment, each selecting that Deployment's pods only.
 pdbs = [d for _, d in manifests.get("PodDisruptionBudget", [])]
