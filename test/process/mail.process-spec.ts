@@ -9,7 +9,6 @@ import {
   processSuiteDatabase,
   sleep,
   within,
-  type ServerEnv,
 } from '../utils/server-process';
 import { startSmtpServer, type ReceivedMail, type TestSmtpServer } from '../utils/smtp-server';
 import { until } from '../utils/until';
@@ -135,7 +134,9 @@ function expectOneVerificationMailEach(smtp: TestSmtpServer, emails: readonly st
 }
 
 describe('account mails by the built server, the SMTP server down', () => {
-  const suiteDb = processSuiteDatabase('process_mail');
+  // A database per test: mails a failed test left queued never reach the next one's server.
+  const downDb = processSuiteDatabase('process_mail_down');
+  const killDb = processSuiteDatabase('process_mail_kill');
   let smtp: TestSmtpServer | undefined;
 
   afterEach(async () => {
@@ -143,10 +144,10 @@ describe('account mails by the built server, the SMTP server down', () => {
     smtp = undefined;
   });
 
-  const startServer = (smtpUrl: string, overrides: ServerEnv = {}): Promise<ServerProcess> =>
+  const startServer = (databaseUrl: string, smtpUrl: string): Promise<ServerProcess> =>
     ServerProcess.start({
       env: {
-        DATABASE_URL: suiteDb.url,
+        DATABASE_URL: databaseUrl,
         DB_MIGRATE_ON_START: 'true',
         JWT_SECRET: 'mail-process-suite-jwt-secret-0123456789abcdef',
         RATE_LIMIT_MAX: '1000000',
@@ -157,7 +158,6 @@ describe('account mails by the built server, the SMTP server down', () => {
         JOBS_POLL_INTERVAL_MS: '500',
         SHUTDOWN_READY_DELAY_MS: '0',
         SHUTDOWN_TIMEOUT_MS: '15000',
-        ...overrides,
       },
       timeoutMs: 60_000,
     });
@@ -167,7 +167,7 @@ describe('account mails by the built server, the SMTP server down', () => {
     const DOWN_MS = 18_000;
     smtp = await startSmtpServer();
     await smtp.stop();
-    const server = await startServer(smtp.url);
+    const server = await startServer(downDb.url, smtp.url);
 
     const downAt = Date.now();
     const registrations = await register(server.port, 'down', N);
@@ -243,7 +243,7 @@ describe('account mails by the built server, the SMTP server down', () => {
     const N = 10;
     smtp = await startSmtpServer();
     await smtp.stop();
-    const first = await startServer(smtp.url);
+    const first = await startServer(killDb.url, smtp.url);
     const registrations = await register(first.port, 'kill', N);
     expect(registrations.filter((r) => r.status !== 201)).toEqual([]);
     const emails = registrations.map((r) => r.email);
@@ -257,7 +257,7 @@ describe('account mails by the built server, the SMTP server down', () => {
     expect((await within(first.exited, 10_000, 'the server did not die')).signal).toBe('SIGKILL');
 
     await smtp.start();
-    const second = await startServer(smtp.url);
+    const second = await startServer(killDb.url, smtp.url);
     const readyAt = Date.now();
     // A job that was running at the kill waits for its timeout (60 s) before it is retried.
     const waited = await everyMailArrives(smtp, second, emails, 150_000);
