@@ -293,7 +293,7 @@ def compose_writable(service):
 def check_mail(label, env, has_smtp_url, workdir, writable):
     """A process that runs jobs sends the accounts mails: through SMTP_URL, or as files in
     MAIL_DIR, which a read-only root filesystem refuses unless MAIL_DIR is on a writable
-    mount (else every mail fails until its job is dead-lettered, about 3 hours later)."""
+    mount (else every mail fails until its job is dead-lettered, about 2 hours later)."""
     mail_dir = os.path.normpath(os.path.join(workdir, env.get("MAIL_DIR") or "./data/mail"))
     check(has_smtp_url or under(mail_dir, writable),
           f"{label}: mails can leave: SMTP_URL set, or MAIL_DIR {mail_dir} on a writable mount"
