@@ -22,7 +22,7 @@ export type AccountMailJob =
   | { readonly kind: 'email-verification'; readonly userId: string }
   | { readonly kind: 'password-reset'; readonly email: string };
 
-/** A mail server that is down for an hour loses nothing: about 3 hours of retries. */
+/** A mail server that is down for an hour loses nothing: about 2 hours of retries (5 s doubling, at most 15 min apart). */
 const MAIL_ATTEMPTS = 15;
 const MAIL_RETRY_DELAY_SECONDS = 5;
 const MAIL_MAX_RETRY_DELAY_SECONDS = 900;
