@@ -81,17 +81,17 @@ export class AccountRecovery implements OnModuleInit {
       throw new AccountTokenInvalidError();
     }
     const passwordHash = await this.users.hashPassword(password);
-    const userId = await this.transactions.run(async (tx) => {
+    // The account's row first, then its tokens: two links of one account confirmed at once
+    // queue on the row instead of deadlocking on each other's tokens. The loser finds its
+    // token spent and rolls its password write back.
+    await this.transactions.run(async (tx) => {
+      const found = await this.users.resetPassword(tx, owner, passwordHash);
       const spentBy = await this.tokens.spend(tx, tokenHash, AccountTokenPurpose.PASSWORD_RESET);
-      if (spentBy === null || !(await this.users.resetPassword(tx, spentBy, passwordHash))) {
-        return null;
+      if (!found || spentBy !== owner) {
+        throw new AccountTokenInvalidError();
       }
-      await this.tokens.spendAllOf(tx, spentBy, AccountTokenPurpose.PASSWORD_RESET);
-      return spentBy;
+      await this.tokens.spendAllOf(tx, owner, AccountTokenPurpose.PASSWORD_RESET);
     });
-    if (userId === null) {
-      throw new AccountTokenInvalidError();
-    }
-    this.logger.log({ msg: 'Password reset: every session ended', userId });
+    this.logger.log({ msg: 'Password reset: every session ended', userId: owner });
   }
 }
