@@ -40,9 +40,16 @@ describe('structured logs', () => {
       .send({ name: 'a', items: [{ quantity: 1 }] })
       .expect(200);
     const text = t.logs.text();
-    expect(text).not.toMatch(/hunter2-secret|rt-secret|very-secret-token|cookie-secret/);
+    expect(text).not.toMatch(
+      /hunter2-secret|rt-secret|very-secret-token|cookie-secret|mfa-token-secret|recovery-secret|totp-secret/,
+    );
     const echo = t.logs.lines.find((l) => l.msg === 'echo');
-    expect(echo).toMatchObject({ password: '[Redacted]', nested: { refreshToken: '[Redacted]' } });
+    expect(echo).toMatchObject({
+      password: '[Redacted]',
+      nested: { refreshToken: '[Redacted]' },
+      login: { mfaToken: '[Redacted]', recoveryCodes: '[Redacted]' },
+      setup: { secret: '[Redacted]', otpauthUrl: '[Redacted]' },
+    });
   });
 
   it('logs probes below info on success', async () => {

@@ -61,6 +61,8 @@ class ProbeController {
       msg: 'echo',
       password: 'hunter2-secret',
       nested: { refreshToken: 'rt-secret' },
+      login: { mfaToken: 'mfa-token-secret', recoveryCodes: ['recovery-secret'] },
+      setup: { secret: 'totp-secret', otpauthUrl: 'otpauth://totp/x?secret=totp-secret' },
     });
     return body;
   }

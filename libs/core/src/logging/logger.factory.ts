@@ -16,6 +16,10 @@ export const REDACTED_PATHS = [
     'token',
     'accessToken',
     'refreshToken',
+    'mfaToken',
+    'secret',
+    'otpauthUrl',
+    'recoveryCodes',
   ].flatMap((key) => [key, `*.${key}`, `*.*.${key}`]),
 ];
 
