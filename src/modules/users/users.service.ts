@@ -179,15 +179,18 @@ export class UsersService implements OnApplicationBootstrap {
 
   /**
    * Ends every session of the account: the token version moves on (every access token dies)
-   * and the listeners revoke the refresh tokens. "Log out everywhere", turning MFA off.
+   * and the listeners revoke the refresh tokens. "Log out everywhere", turning MFA off (in
+   * the caller's transaction when given, so the factor and the sessions go together).
    */
-  async endAllSessions(id: string): Promise<void> {
-    await this.transactions.run(async (tx) => {
-      if (await this.users.bumpTokenVersion(tx, id)) {
-        await this.runPasswordChangeListeners(tx, id);
-      }
-    });
-    this.dropPrincipal(id);
+  async endAllSessions(id: string, tx?: Transaction): Promise<void> {
+    if (tx === undefined) {
+      await this.transactions.run((own) => this.endAllSessions(id, own));
+      return;
+    }
+    if (await this.users.bumpTokenVersion(tx, id)) {
+      await this.runPasswordChangeListeners(tx, id);
+    }
+    this.afterCommit(tx, id);
   }
 
   /**

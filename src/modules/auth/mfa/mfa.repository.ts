@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, LessThan, Not, Or, Repository } from 'typeorm';
 
 import {
+  type Transaction,
   ConcurrentChangeError,
   PgErrorCode,
   TransactionRunner,
@@ -120,14 +121,14 @@ export class MfaRepository {
   }
 
   /** Removes the enabled factor and its recovery codes (ON DELETE CASCADE); false when none. */
-  async removeEnabled(userId: string): Promise<boolean> {
-    const result = await this.mfa.delete({ userId, enabledAt: Not(IsNull()) });
+  async removeEnabled(tx: Transaction, userId: string): Promise<boolean> {
+    const result = await tx.manager.delete(UserMfaEntity, { userId, enabledAt: Not(IsNull()) });
     return (result.affected ?? 0) > 0;
   }
 
   /** Removes whatever there is, pending or enabled (the admin CLI); false when nothing. */
-  async remove(userId: string): Promise<boolean> {
-    const result = await this.mfa.delete({ userId });
+  async remove(tx: Transaction, userId: string): Promise<boolean> {
+    const result = await tx.manager.delete(UserMfaEntity, { userId });
     return (result.affected ?? 0) > 0;
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 
-import type { AuthenticatedUser } from '@app/core';
+import { TransactionRunner, type AuthenticatedUser } from '@app/core';
 
 import { CurrentPasswordInvalidError, UsersService } from '../../users';
 import type { MfaRecoveryCodesResponse } from './dto/mfa-recovery-codes.response';
@@ -44,6 +44,7 @@ export class MfaService implements OnModuleInit {
     private readonly mfa: MfaRepository,
     private readonly users: UsersService,
     private readonly config: MfaConfig,
+    private readonly transactions: TransactionRunner,
   ) {
     const keyHex = config.encryptionKeyHex ?? DEVELOPMENT_ENCRYPTION_KEY_HEX;
     this.box = new SecretBox(Buffer.from(keyHex, 'hex'));
@@ -109,7 +110,9 @@ export class MfaService implements OnModuleInit {
 
   /**
    * Turns the factor off with a code (TOTP or an unused recovery code, spent like a login's);
-   * the caller has checked the password. The secret and every recovery code are deleted.
+   * the caller has checked the password. The secret and every recovery code are deleted, and
+   * every session ends with them, the caller's included: their logins passed a factor that is
+   * gone, and with `REQUIRE_ADMIN_MFA` an admin must not keep such a login.
    */
   async disable(userId: string, code: string): Promise<void> {
     const mfa = await this.mfa.findByUser(userId);
@@ -119,23 +122,23 @@ export class MfaService implements OnModuleInit {
     if ((await this.verifyWith(mfa, code)) === null) {
       throw new MfaSettingsCodeInvalidError();
     }
-    if (!(await this.mfa.removeEnabled(userId))) {
-      throw new MfaNotEnabledError();
-    }
-    this.logger.log({ msg: 'MFA disabled', userId });
+    // The factor and every session of it go together: no crash between the two can leave a
+    // login that passed a factor which is gone.
+    await this.transactions.run(async (tx) => {
+      if (!(await this.mfa.removeEnabled(tx, userId))) {
+        throw new MfaNotEnabledError();
+      }
+      await this.users.endAllSessions(userId, tx);
+    });
+    this.logger.log({ msg: 'MFA disabled; every session ended', userId });
   }
 
-  /**
-   * `disable()` behind the account's password (401 `USER_CURRENT_PASSWORD_INVALID`), then
-   * every session ends, the caller's included: their logins passed a factor that is gone, and
-   * with `REQUIRE_ADMIN_MFA` an admin must not keep such a login.
-   */
+  /** `disable()` behind the account's password (401 `USER_CURRENT_PASSWORD_INVALID`). */
   async disableWithPassword(userId: string, code: string, currentPassword: string): Promise<void> {
     if (!(await this.users.verifyPassword(userId, currentPassword))) {
       throw new CurrentPasswordInvalidError();
     }
     await this.disable(userId, code);
-    await this.users.endAllSessions(userId);
   }
 
   isEnabled(userId: string): Promise<boolean> {
@@ -152,11 +155,20 @@ export class MfaService implements OnModuleInit {
     return mfa === null || mfa.enabledAt === null ? null : this.verifyWith(mfa, code);
   }
 
-  /** Removes the user's factor, enabled or pending (admin CLI); true when there was one. */
+  /**
+   * Removes the user's factor, enabled or pending, and ends every session with it (the admin
+   * CLI, for a user who lost the authenticator and the recovery codes); true when there was one.
+   */
   async reset(userId: string): Promise<boolean> {
-    const removed = await this.mfa.remove(userId);
+    const removed = await this.transactions.run(async (tx) => {
+      const found = await this.mfa.remove(tx, userId);
+      if (found) {
+        await this.users.endAllSessions(userId, tx);
+      }
+      return found;
+    });
     if (removed) {
-      this.logger.warn({ msg: 'MFA reset by an operator', userId });
+      this.logger.warn({ msg: 'MFA reset by an operator; every session ended', userId });
     }
     return removed;
   }
