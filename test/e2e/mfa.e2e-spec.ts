@@ -1,3 +1,4 @@
+import { createProduct } from '../factories/products';
 import { bearer, createAdmin, createUser, type TestUser } from '../factories/users';
 import { useTestApp, type SuiteApp } from '../utils/test-app';
 import { totp } from '../utils/totp';
@@ -227,16 +228,47 @@ describe('auth: REQUIRE_ADMIN_MFA', () => {
   it('refuses admin routes to an admin without a second factor, until it logs in with one', async () => {
     const admin = await createAdmin(t.app);
     const customer = await createUser(t.http);
+    // A second admin, with a second factor, makes the customer's product.
+    const adminWithMfa = await createUser(t.http);
+    await t.sql("UPDATE users SET role = 'admin' WHERE id = $1", [adminWithMfa.id]);
+    const adminSecret = (await enableMfa(t, adminWithMfa)).secret;
+    const adminLogin = await secondStep(
+      t,
+      (await challenge(t, adminWithMfa)).mfaToken,
+      codeOf(adminSecret, 1),
+    ).expect(200);
+    Object.assign(adminWithMfa, adminLogin.body);
     const refused = await t.http
       .get('/api/v1/users')
       .set(...bearer(admin))
       .expect(403);
     expect(refused.body).toMatchObject({ code: 'MFA_REQUIRED', status: 403 });
-    // Routes open to every caller still work, MFA set-up included.
+    // Routes open to every caller still work, MFA set-up included, but with a customer's
+    // reach: no other user's account or orders.
     await t.http
       .get('/api/v1/users/me')
       .set(...bearer(admin))
       .expect(200);
+    await t.http
+      .get(`/api/v1/users/${customer.id}`)
+      .set(...bearer(admin))
+      .expect(404);
+    const product = await createProduct(t.http, adminWithMfa, { stock: 5 });
+    await t.http
+      .post('/api/v1/orders')
+      .set(...bearer(customer))
+      .send({ items: [{ productId: product.id, quantity: 1 }] })
+      .expect(201);
+    const orders = await t.http
+      .get('/api/v1/orders')
+      .set(...bearer(admin))
+      .expect(200);
+    expect(orders.body).toEqual({ data: [], nextCursor: null });
+    const filtered = await t.http
+      .get(`/api/v1/orders?userId=${customer.id}`)
+      .set(...bearer(admin))
+      .expect(403);
+    expect(filtered.body).toMatchObject({ code: 'ORDER_FILTER_FORBIDDEN' });
     // A customer on an admin route is refused for its role, as before.
     const forbidden = await t.http
       .get('/api/v1/users')
@@ -253,6 +285,10 @@ describe('auth: REQUIRE_ADMIN_MFA', () => {
     const { mfaToken } = await challenge(t, admin);
     const res = await secondStep(t, mfaToken, codeOf(secret, 1)).expect(200);
     const pair = res.body as Pair;
+    await t.http
+      .get(`/api/v1/users/${customer.id}`)
+      .set('Authorization', `Bearer ${pair.accessToken}`)
+      .expect(200);
     await t.http
       .get('/api/v1/users')
       .set('Authorization', `Bearer ${pair.accessToken}`)

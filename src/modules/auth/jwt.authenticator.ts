@@ -20,7 +20,8 @@ const BEARER = /^Bearer ([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*)$/;
  * not from the token, and a token issued under an older token version (before a password
  * change) is refused. A token newer than the cached principal means the cache predates a
  * change made by another process: the account is read again. With `REQUIRE_ADMIN_MFA`, an
- * admin reaches admin routes only with a token of a login that passed a second factor.
+ * admin uses admin powers only with a token of a login that passed a second factor: admin
+ * routes answer 403 `MFA_REQUIRED`, the others serve the caller as a customer.
  */
 @Injectable()
 export class JwtAuthenticator implements Authenticator {
@@ -50,16 +51,17 @@ export class JwtAuthenticator implements Authenticator {
     if (claims.ver < principal.tokenVersion) {
       throw new TokenRevokedError();
     }
-    if (
-      this.mfaConfig.requireAdminMfa &&
-      principal.role === UserRole.ADMIN &&
-      rule.roles?.includes(UserRole.ADMIN) === true &&
-      !claims.mfa
-    ) {
-      throw new MfaRequiredError();
+    let role = principal.role;
+    if (this.mfaConfig.requireAdminMfa && role === UserRole.ADMIN && !claims.mfa) {
+      // An admin's powers need a login that passed a second factor: admin routes say so;
+      // anywhere else the caller is served as a customer (own orders, own account only).
+      if (rule.roles?.includes(UserRole.ADMIN) === true) {
+        throw new MfaRequiredError();
+      }
+      role = UserRole.CUSTOMER;
     }
     return claims.sid === null
-      ? { id: principal.id, role: principal.role }
-      : { id: principal.id, role: principal.role, sessionId: claims.sid };
+      ? { id: principal.id, role }
+      : { id: principal.id, role, sessionId: claims.sid };
   }
 }

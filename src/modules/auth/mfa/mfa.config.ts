@@ -47,7 +47,7 @@ export class MfaConfig extends defineConfigSection({
     }),
     REQUIRE_ADMIN_MFA: bool({
       default: false,
-      doc: 'admins without a second factor get 403 `MFA_REQUIRED` on every admin route until they enable one',
+      doc: 'an admin whose login passed no second factor gets 403 `MFA_REQUIRED` on admin routes and is served as a customer elsewhere, until it enables MFA and logs in with a code',
     }),
     MFA_TOKEN_TTL_SECONDS: int({
       default: 300,
