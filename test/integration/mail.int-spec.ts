@@ -328,7 +328,13 @@ describe('Mailer (CoreModule, real SMTP server and files)', () => {
     beforeAll(async () => {
       m = db.adopt(
         await createTestModule(
-          { DATABASE_URL: db.url, NODE_ENV: 'production', MAIL_DIR: root },
+          {
+            DATABASE_URL: db.url,
+            NODE_ENV: 'production',
+            MAIL_DIR: root,
+            // Production refuses to start without the key of the TOTP secrets.
+            MFA_ENCRYPTION_KEY: 'ab'.repeat(32),
+          },
           [],
         ),
       );
