@@ -105,6 +105,9 @@ describe('account recovery: mailed tokens on PostgreSQL (AccountRecovery)', () =
       await holder.query(`SELECT 1 FROM ${row.table} WHERE id = $1 FOR UPDATE`, [row.id]);
       const racing = settle(calls());
       await until(`${String(waiters)} sessions waiting on a lock`, async () => {
+        // Inside a transaction PostgreSQL keeps the first activity snapshot it read: without
+        // clearing it, a first look taken before both calls queued is all the loop ever sees.
+        await holder.query('SELECT pg_stat_clear_snapshot()');
         const { rows } = await holder.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM pg_stat_activity
             WHERE wait_event_type = 'Lock' AND datname = current_database()`,

@@ -6,6 +6,9 @@ import type { Client } from 'pg';
  */
 export async function waitForLockWaiter(holder: Client): Promise<void> {
   for (let i = 0; i < 200; i += 1) {
+    // The holder is inside its transaction, where PostgreSQL keeps the first activity
+    // snapshot it read: clear it, or an early look is all the loop ever sees.
+    await holder.query('SELECT pg_stat_clear_snapshot()');
     const { rows } = await holder.query<{ n: string }>(
       "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
     );
