@@ -17,7 +17,12 @@ import {
  * (pg-boss's cron pass, every 10 s) and taken (JOBS_POLL_INTERVAL_MS): about 2.5-3 minutes.
  */
 
-const HOUSEKEEPING_TASKS = ['refresh-tokens.purge', 'idempotency-keys.purge', 'outbox.purge'];
+const HOUSEKEEPING_TASKS = [
+  'refresh-tokens.purge',
+  'account-tokens.purge',
+  'idempotency-keys.purge',
+  'outbox.purge',
+];
 /** Scheduled work that is not housekeeping (it logs only when it expired something). */
 const OTHER_SCHEDULES = ['orders.expire-pending'];
 const MINUTE_MS = 60_000;
@@ -99,6 +104,10 @@ describe('scheduled work across two instances of the built server', () => {
         .logsMatching((l) => l.msg === 'Housekeeping task ran')
         .map((l) => ({ ...l, server: server === a ? 'a' : 'b' }));
     const lines = [...ran(a), ...ran(b)].filter((l) => minuteOf(l) >= first && minuteOf(l) < end);
+    // Every task that ran is one this suite counts: a new housekeeping task is named here.
+    expect([...new Set(lines.map((l) => String(l.task)))].sort()).toEqual(
+      [...HOUSEKEEPING_TASKS].sort(),
+    );
 
     const table: Record<string, Record<string, number>> = {};
     for (const task of HOUSEKEEPING_TASKS) {
