@@ -169,6 +169,24 @@ describe("loadAppConfig: the modules' sections", () => {
     ).toThrow(/BOOTSTRAP_ADMIN_PASSWORD must be 8 to 128 characters/);
   });
 
+  it('takes front-end link paths under APP_PUBLIC_URL, and refuses one that climbs out', () => {
+    expect(
+      loadAppConfig({
+        EMAIL_VERIFICATION_PATH: '/app/verify',
+        PASSWORD_RESET_PATH: '/',
+      }).sections.get(AuthConfig),
+    ).toMatchObject({ emailVerification: { path: '/app/verify' }, passwordReset: { path: '/' } });
+    // Each would pass start-up and then fail every mail at send time, for hours of retries.
+    for (const path of ['/a/../reset', '/..', '/a/./b', 'reset', '/a b']) {
+      expect(() => loadAppConfig({ PASSWORD_RESET_PATH: path })).toThrow(
+        /PASSWORD_RESET_PATH must be a path such as \/reset-password/,
+      );
+    }
+    expect(() => loadAppConfig({ EMAIL_VERIFICATION_PATH: '/../verify' })).toThrow(
+      /EMAIL_VERIFICATION_PATH must be a path/,
+    );
+  });
+
   it('keeps Idempotency-Key records 24 h by default, and never less', () => {
     expect(loadAppConfig({}).sections.get(OrdersConfig)).toMatchObject({
       idempotencyTtlMs: 86_400_000,
