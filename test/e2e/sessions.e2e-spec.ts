@@ -99,6 +99,24 @@ describe('auth: sessions', () => {
     );
   });
 
+  it('keeps no address that is not one: a forged X-Forwarded-For logs in, and is not listed', async () => {
+    // Behind TRUST_PROXY the address is what the client says; a long or made-up one must not
+    // fail the login (the column is 64 wide) or show up in the list as if it were an address.
+    const user = await createUser(t.http);
+    const forged = `${'9'.repeat(80)}, 203.0.113.1`;
+    const pair = await loginFrom(user, 'Forger/1.0', forged);
+    const refreshed = await t.http
+      .post('/api/v1/auth/refresh')
+      .set('X-Forwarded-For', 'not-an-address')
+      .send({ refreshToken: pair.refreshToken })
+      .expect(200);
+    const [current] = (await sessionsOf(refreshed.body as Pair)).filter((s) => s.current);
+    expect(current).toMatchObject({ userAgent: null, ipAddress: null });
+    const fromMapped = await loginFrom(user, 'Mapped/1.0', '::ffff:198.51.100.2');
+    const [mapped] = (await sessionsOf(fromMapped)).filter((s) => s.current);
+    expect(mapped?.ipAddress).toBe('::ffff:198.51.100.2');
+  });
+
   it('ends one session: its refresh token dies, the others live', async () => {
     const user = await createUser(t.http);
     const laptop = await loginFrom(user, 'Laptop/1.0', '203.0.113.20');

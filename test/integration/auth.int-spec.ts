@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 
 import type { Request } from 'express';
+import { Client } from 'pg';
 
 import { Authenticator } from '@app/core';
 
@@ -12,6 +13,7 @@ import {
 } from '../../src/modules/auth';
 import { UsersService } from '../../src/modules/users';
 import { buildUserInput } from '../factories/users';
+import { waitForLockWaiter } from '../utils/locks';
 import { useTestModule } from '../utils/test-module';
 
 /**
@@ -139,6 +141,73 @@ describe('auth: refresh-token rotation (service + PostgreSQL)', () => {
       const won = results.find((r) => r.status === 'fulfilled');
       await expect(refresh(won?.value.refreshToken ?? '')).rejects.toMatchObject(invalid);
     }
+  });
+
+  /**
+   * `end` (a revoke or a logout) called while a refresh of the session's live token is in
+   * flight: the refresh takes the token's lock first and `end` queues behind it, the lock held
+   * by another session until both wait, so they run in that order every time. Returns both
+   * outcomes, the refresh's new token if it got one.
+   */
+  const endDuringRefresh = async (
+    session: Session,
+    end: () => Promise<void>,
+  ): Promise<{ ended: PromiseSettledResult<void>; next: string | null }> => {
+    const holder = new Client({ connectionString: m.db.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE', [
+        hashOf(session.refreshToken),
+      ]);
+      const refreshing = refresh(session.refreshToken);
+      await waitForLockWaiter(holder, 1);
+      const ending = end();
+      await waitForLockWaiter(holder, 2);
+      await holder.query('COMMIT');
+      const [refreshed, ended] = await Promise.allSettled([refreshing, ending]);
+      return {
+        ended,
+        next: refreshed.status === 'fulfilled' ? refreshed.value.refreshToken : null,
+      };
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      await holder.end();
+    }
+  };
+
+  it('ends a session whose refresh was in flight when the revoke came, its new token too', async () => {
+    const session = await signUp();
+    const [login] = await m.sql<{ familyId: string }>(
+      'SELECT family_id AS "familyId" FROM refresh_tokens WHERE token_hash = $1',
+      [hashOf(session.refreshToken)],
+    );
+    const { ended, next } = await endDuringRefresh(session, () =>
+      auth.revokeSession(session.id, login?.familyId ?? ''),
+    );
+    // The revoke found the login it was asked to end, live when asked: no 404.
+    expect(ended).toEqual({ status: 'fulfilled', value: undefined });
+    // The refresh won the lock and rotated, and its new token died with the session.
+    expect(next).not.toBeNull();
+    expect(await familyOf(session.refreshToken)).toEqual([
+      { used: true, revoked: true },
+      { used: false, revoked: true },
+    ]);
+    await expect(refresh(next ?? '')).rejects.toMatchObject(invalid);
+    await expect(auth.listSessions(session.id, undefined)).resolves.toEqual([]);
+  });
+
+  it('logs out a session whose refresh was in flight, its new token too', async () => {
+    const session = await signUp();
+    const { ended, next } = await endDuringRefresh(session, () =>
+      auth.logout(session.refreshToken),
+    );
+    expect(ended.status).toBe('fulfilled');
+    expect(await familyOf(session.refreshToken)).toEqual([
+      { used: true, revoked: true },
+      { used: false, revoked: true },
+    ]);
+    await expect(refresh(next ?? '')).rejects.toMatchObject(invalid);
   });
 
   it('refuses every token issued before a password change, access and refresh alike', async () => {

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, IsNull, LessThan, MoreThan, Repository, type EntityManager } from 'typeorm';
@@ -32,6 +34,20 @@ export interface LiveSession {
   readonly ipAddress: string | null;
 }
 
+/** The `ip_address` column's width. */
+const IP_ADDRESS_MAX = 64;
+
+/**
+ * The client as a session row keeps it: an address only if it is one. Behind `TRUST_PROXY`
+ * the address is whatever the client put in X-Forwarded-For, and a long one must not turn a
+ * login into a 500 on the column's width.
+ */
+function storedClient(client: ClientInfo): ClientInfo {
+  const { ipAddress } = client;
+  const valid = ipAddress !== null && ipAddress.length <= IP_ADDRESS_MAX && isIP(ipAddress) !== 0;
+  return { userAgent: client.userAgent, ipAddress: valid ? ipAddress : null };
+}
+
 /** What a rotation hands on to the next token of the login. */
 export interface RotatedSession {
   readonly sessionId: string;
@@ -52,7 +68,7 @@ export class RefreshTokensRepository {
 
   async insert(token: NewRefreshToken): Promise<void> {
     const { client, ...columns } = token;
-    await this.tokens.insert({ ...columns, ...client });
+    await this.tokens.insert({ ...columns, ...storedClient(client) });
   }
 
   findOwner(tokenHash: string): Promise<string | null> {
@@ -96,7 +112,7 @@ export class RefreshTokensRepository {
       await manager.insert(RefreshTokenEntity, {
         tokenHash: next.tokenHash,
         expiresAt: next.expiresAt,
-        ...next.client,
+        ...storedClient(next.client),
         userId: current.userId,
         familyId: current.familyId,
         tokenVersion,
@@ -147,21 +163,27 @@ export class RefreshTokensRepository {
     }));
   }
 
-  /** Ends one of the user's live logins; false when it has none by that id (or not theirs). */
+  /**
+   * Ends one of the user's live logins; false when it has none by that id (or not theirs).
+   * A login is live while its family holds an unrevoked, unexpired token of the current
+   * version: the newest is unused, and one a refresh is rotating right now (locked, about to be
+   * marked used) still counts, so a revoke that waited for that refresh ends the login it
+   * continued instead of answering 404 and leaving it alive.
+   */
   async revokeSession(userId: string, familyId: string, tokenVersion: number): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
-      const live = await manager.findOne(RefreshTokenEntity, {
+      const unrevoked = await manager.find(RefreshTokenEntity, {
         where: {
           userId,
           familyId,
           tokenVersion,
-          usedAt: IsNull(),
           revokedAt: IsNull(),
           expiresAt: MoreThan(new Date()),
         },
+        select: { id: true },
         lock: { mode: 'pessimistic_write' },
       });
-      if (live === null) {
+      if (unrevoked.length === 0) {
         return false;
       }
       await this.revokeFamilyWith(manager, familyId);
@@ -184,7 +206,19 @@ export class RefreshTokensRepository {
     return result.affected ?? 0;
   }
 
+  /**
+   * Revokes every token of a family, one a concurrent refresh adds included. The locking read
+   * waits out a rotation in flight (it holds the lock of the token it rotates); the update is a
+   * later statement, so under READ COMMITTED its snapshot holds the token that rotation
+   * inserted. A single UPDATE would wait just the same but miss that row, leaving the login
+   * alive.
+   */
   private async revokeFamilyWith(manager: EntityManager, familyId: string): Promise<void> {
+    await manager.find(RefreshTokenEntity, {
+      where: { familyId, revokedAt: IsNull() },
+      select: { id: true },
+      lock: { mode: 'pessimistic_write' },
+    });
     await manager.update(
       RefreshTokenEntity,
       { familyId, revokedAt: IsNull() },
