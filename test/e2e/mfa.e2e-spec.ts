@@ -205,12 +205,13 @@ describe('auth: TOTP second factor', () => {
 });
 
 describe('auth: wrong second-factor codes count against the login limit', () => {
-  const t = useTestApp({ TRUST_PROXY: 'true', LOGIN_RATE_LIMIT_MAX: '4' }, { contract: true });
+  const t = useTestApp({ TRUST_PROXY: 'true', LOGIN_RATE_LIMIT_MAX: '5' }, { contract: true });
 
   it('answers 429 once password and code attempts together pass the limit', async () => {
     const user = await createUser(t.http);
     const { secret } = await enableMfa(t, user);
-    // createUser's login counted once for this email; the password step is the second.
+    // createUser's login and the enabling code counted for this email; the password step is
+    // the third.
     const { mfaToken } = await challenge(t, user, '198.51.100.1');
     const right = codeOf(secret, 1);
     const wrong = right === '000000' ? '111111' : '000000';
@@ -219,6 +220,54 @@ describe('auth: wrong second-factor codes count against the login limit', () => 
     const limited = await secondStep(t, mfaToken, right, '198.51.100.4').expect(429);
     expect(limited.body).toMatchObject({ code: 'RATE_LIMITED' });
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
+  it('limits disabling like a login: a stolen access token buys no extra password guesses', async () => {
+    const user = await createUser(t.http);
+    const { secret } = await enableMfa(t, user);
+    const disable = (currentPassword: string, address: string) =>
+      t.http
+        .post('/api/v1/auth/mfa/disable')
+        .set('Authorization', `Bearer ${user.accessToken}`)
+        .set('X-Forwarded-For', address)
+        .send({ code: codeOf(secret, 1), currentPassword });
+    // Two attempts spent (the login, the enabling code): three guesses are left, from
+    // anywhere, since the email is counted too.
+    for (const address of ['198.51.100.11', '198.51.100.12', '198.51.100.13']) {
+      await disable('wrong password 1', address).expect(401);
+    }
+    const limited = await disable(user.password, '198.51.100.14').expect(429);
+    expect(limited.body).toMatchObject({ code: 'RATE_LIMITED' });
+    // The factor is still on, and the login budget of the email is the one that was spent.
+    expect(await t.sql('SELECT 1 FROM user_mfa WHERE user_id = $1', [user.id])).toHaveLength(1);
+    await t.http
+      .post('/api/v1/auth/login')
+      .set('X-Forwarded-For', '198.51.100.15')
+      .send({ email: user.email, password: user.password })
+      .expect(429);
+  });
+
+  it('limits enabling codes like a login', async () => {
+    const user = await createUser(t.http);
+    const setup = await t.http
+      .post('/api/v1/auth/mfa/setup')
+      .set('Authorization', `Bearer ${user.accessToken}`)
+      .expect(200);
+    const right = codeOf((setup.body as { secret: string }).secret);
+    const wrong = right === '000000' ? '111111' : '000000';
+    // From a new address each time: the email's own count is what runs out.
+    let address = 20;
+    const enable = (code: string) =>
+      t.http
+        .post('/api/v1/auth/mfa/enable')
+        .set('Authorization', `Bearer ${user.accessToken}`)
+        .set('X-Forwarded-For', `198.51.100.${String((address += 1))}`)
+        .send({ code });
+    // createUser's login spent one attempt of five.
+    for (let attempt = 0; attempt < 4; attempt += 1) {
+      await enable(wrong).expect(400);
+    }
+    await enable(right).expect(429);
   });
 });
 

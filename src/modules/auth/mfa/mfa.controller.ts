@@ -3,6 +3,8 @@ import { Body, Controller } from '@nestjs/common';
 import { ApiTag, CurrentUser, Route, type AuthenticatedUser } from '@app/core';
 
 import { UsersErrorCode } from '../../users';
+import type { LoginClient } from '../auth.service';
+import { Client } from '../login-client.decorator';
 import { DisableMfaDto } from './dto/disable-mfa.dto';
 import { EnableMfaDto } from './dto/enable-mfa.dto';
 import { MfaRecoveryCodesResponse } from './dto/mfa-recovery-codes.response';
@@ -43,7 +45,9 @@ export class MfaController {
       'Turns the set-up secret on with a code the authenticator shows now (one 30-second step ' +
       'either side is accepted). From then on, logging in takes a code too ' +
       '(`POST /api/v1/auth/login/mfa`). Returns ten single-use recovery codes, shown only here. ' +
-      'A wrong code is 400 `MFA_CODE_INVALID`; without a setup, 409 `MFA_NOT_SET_UP`.',
+      'A wrong code is 400 `MFA_CODE_INVALID`; without a setup, 409 `MFA_NOT_SET_UP`. Every ' +
+      'attempt, right or wrong, counts against the login limit (per client address and per ' +
+      'email): over it, 429 with `Retry-After`.',
     status: 200,
     response: { type: MfaRecoveryCodesResponse, description: 'Enabled; the recovery codes.' },
     errors: [
@@ -55,8 +59,9 @@ export class MfaController {
   enable(
     @CurrentUser() user: AuthenticatedUser,
     @Body() dto: EnableMfaDto,
+    @Client() client: LoginClient,
   ): Promise<MfaRecoveryCodesResponse> {
-    return this.mfa.enable(user.id, dto.code);
+    return this.mfa.enableFor(user, dto.code, client.ipAddress);
   }
 
   @Route.Post('disable', {
@@ -67,7 +72,9 @@ export class MfaController {
       'TOTP code or an unused recovery code, which is spent (a code already used to log in ' +
       'is refused: wait for the next one). A wrong code is 400 `MFA_CODE_INVALID`. The secret ' +
       "and every recovery code are deleted, and every session ends, the caller's included " +
-      '(their logins passed a factor that is gone): log in again, with the password only.',
+      '(their logins passed a factor that is gone): log in again, with the password only. ' +
+      'Every attempt, right or wrong, counts against the login limit (per client address and ' +
+      'per email) before either is checked: over it, 429 with `Retry-After`.',
     status: 204,
     response: { description: 'Disabled.' },
     errors: [
@@ -76,7 +83,11 @@ export class MfaController {
       UsersErrorCode.USER_CURRENT_PASSWORD_INVALID,
     ],
   })
-  disable(@CurrentUser() user: AuthenticatedUser, @Body() dto: DisableMfaDto): Promise<void> {
-    return this.mfa.disableWithPassword(user.id, dto.code, dto.currentPassword);
+  disable(
+    @CurrentUser() user: AuthenticatedUser,
+    @Body() dto: DisableMfaDto,
+    @Client() client: LoginClient,
+  ): Promise<void> {
+    return this.mfa.disableFor(user, dto.code, dto.currentPassword, client.ipAddress);
   }
 }

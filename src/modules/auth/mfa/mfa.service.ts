@@ -3,6 +3,7 @@ import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { TransactionRunner, type AuthenticatedUser } from '@app/core';
 
 import { CurrentPasswordInvalidError, UsersService } from '../../users';
+import { LoginThrottle } from '../login-throttle';
 import type { MfaRecoveryCodesResponse } from './dto/mfa-recovery-codes.response';
 import type { MfaSetupResponse } from './dto/mfa-setup.response';
 import { DEVELOPMENT_ENCRYPTION_KEY_HEX, MfaConfig } from './mfa.config';
@@ -45,6 +46,7 @@ export class MfaService implements OnModuleInit {
     private readonly users: UsersService,
     private readonly config: MfaConfig,
     private readonly transactions: TransactionRunner,
+    private readonly throttle: LoginThrottle,
   ) {
     const keyHex = config.encryptionKeyHex ?? DEVELOPMENT_ENCRYPTION_KEY_HEX;
     this.box = new SecretBox(Buffer.from(keyHex, 'hex'));
@@ -133,12 +135,37 @@ export class MfaService implements OnModuleInit {
     this.logger.log({ msg: 'MFA disabled; every session ended', userId });
   }
 
-  /** `disable()` behind the account's password (401 `USER_CURRENT_PASSWORD_INVALID`). */
-  async disableWithPassword(userId: string, code: string, currentPassword: string): Promise<void> {
-    if (!(await this.users.verifyPassword(userId, currentPassword))) {
+  /**
+   * `enable()` for the caller, the attempt counted like a login's (per client address and per
+   * email, 429 over the limit), right or wrong: the code is a credential being guessed.
+   */
+  async enableFor(
+    user: AuthenticatedUser,
+    code: string,
+    clientAddress: string,
+  ): Promise<MfaRecoveryCodesResponse> {
+    const account = await this.users.getVisibleTo(user.id, user);
+    await this.throttle.consume(clientAddress, account.email);
+    return this.enable(user.id, code);
+  }
+
+  /**
+   * `disable()` behind the account's password (401 `USER_CURRENT_PASSWORD_INVALID`), the
+   * attempt counted like a login's before either is checked: a stolen access token must not
+   * buy a way to guess the password, or the code, outside the login limit.
+   */
+  async disableFor(
+    user: AuthenticatedUser,
+    code: string,
+    currentPassword: string,
+    clientAddress: string,
+  ): Promise<void> {
+    const account = await this.users.getVisibleTo(user.id, user);
+    await this.throttle.consume(clientAddress, account.email);
+    if (!(await this.users.verifyPassword(user.id, currentPassword))) {
       throw new CurrentPasswordInvalidError();
     }
-    await this.disable(userId, code);
+    await this.disable(user.id, code);
   }
 
   isEnabled(userId: string): Promise<boolean> {
