@@ -49,7 +49,7 @@ export class AuthConfig extends defineConfigSection({
     LOGIN_RATE_LIMIT_MAX: int({
       default: 5,
       min: 1,
-      doc: 'login attempts per window, per client address and per email (also second-factor codes, password reset requests and verification mails, each counted on its own)',
+      doc: 'login attempts per window, per client address and per email; second-factor codes and MFA enable/disable attempts spend the same budget, password reset requests and verification mails get as many on counters of their own',
     }),
     EMAIL_VERIFICATION_TTL_MS: int({
       default: 86_400_000,
