@@ -1,10 +1,10 @@
-import { defineConfigSection, int, text } from '@app/core';
+import { defineConfigSection, int, isLinkPath, text } from '@app/core';
 
 /**
- * A path of the front end: `/` and segments of URL-safe characters, none of them `.` or `..`
- * (a link must stay under APP_PUBLIC_URL; the mailer refuses one that climbs, at send time).
+ * A path of the front end, in URL-safe characters, that stays under APP_PUBLIC_URL (no `.`
+ * or `..` segment): checked at start-up by the rule the mailer applies at send time.
  */
-const LINK_PATH = /^(?:\/(?!\.\.?(?:\/|$))[A-Za-z0-9._~-]*)+$/;
+const LINK_PATH = { pattern: /^\/[A-Za-z0-9/._~-]*$/, test: isLinkPath } as const;
 
 /** The auth module's settings: the JWT key and claims, token lifetimes, the login limit. */
 export class AuthConfig extends defineConfigSection({
@@ -65,13 +65,13 @@ export class AuthConfig extends defineConfigSection({
     }),
     EMAIL_VERIFICATION_PATH: text({
       default: '/verify-email',
-      pattern: LINK_PATH,
+      ...LINK_PATH,
       message: 'EMAIL_VERIFICATION_PATH must be a path such as /verify-email',
       doc: 'the page of your front end that verification links open (`APP_PUBLIC_URL` + this + `?token=`); it posts the token to `POST /api/v1/auth/verify-email`',
     }),
     PASSWORD_RESET_PATH: text({
       default: '/reset-password',
-      pattern: LINK_PATH,
+      ...LINK_PATH,
       message: 'PASSWORD_RESET_PATH must be a path such as /reset-password',
       doc: 'the page of your front end that reset links open (`APP_PUBLIC_URL` + this + `?token=`); it posts the token and the new password to `POST /api/v1/auth/password-reset/confirm`',
     }),
