@@ -165,25 +165,23 @@ export class RefreshTokensRepository {
 
   /**
    * Ends one of the user's live logins; false when it has none by that id (or not theirs).
-   * A login is live while its family holds an unrevoked, unexpired token of the current
-   * version: the newest is unused, and one a refresh is rotating right now (locked, about to be
-   * marked used) still counts, so a revoke that waited for that refresh ends the login it
-   * continued instead of answering 404 and leaving it alive.
+   * The check needs no lock: a refresh in flight has not committed, so the token it rotates
+   * still reads as live, and one that has committed left its new token live; the revoke then
+   * waits for the refresh and ends what it added (`revokeFamilyWith`).
    */
   async revokeSession(userId: string, familyId: string, tokenVersion: number): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
-      const unrevoked = await manager.find(RefreshTokenEntity, {
+      const live = await manager.exists(RefreshTokenEntity, {
         where: {
           userId,
           familyId,
           tokenVersion,
+          usedAt: IsNull(),
           revokedAt: IsNull(),
           expiresAt: MoreThan(new Date()),
         },
-        select: { id: true },
-        lock: { mode: 'pessimistic_write' },
       });
-      if (unrevoked.length === 0) {
+      if (!live) {
         return false;
       }
       await this.revokeFamilyWith(manager, familyId);

@@ -144,8 +144,7 @@ export class MfaService implements OnModuleInit {
     code: string,
     clientAddress: string,
   ): Promise<MfaRecoveryCodesResponse> {
-    const account = await this.users.getVisibleTo(user.id, user);
-    await this.throttle.consume(clientAddress, account.email);
+    await this.countAttempt(user, clientAddress);
     return this.enable(user.id, code);
   }
 
@@ -160,8 +159,7 @@ export class MfaService implements OnModuleInit {
     currentPassword: string,
     clientAddress: string,
   ): Promise<void> {
-    const account = await this.users.getVisibleTo(user.id, user);
-    await this.throttle.consume(clientAddress, account.email);
+    await this.countAttempt(user, clientAddress);
     if (!(await this.users.verifyPassword(user.id, currentPassword))) {
       throw new CurrentPasswordInvalidError();
     }
@@ -225,5 +223,11 @@ export class MfaService implements OnModuleInit {
       }
       throw error;
     }
+  }
+
+  /** One attempt on the caller's login budget (its address and its account's email). */
+  private async countAttempt(user: AuthenticatedUser, clientAddress: string): Promise<void> {
+    const account = await this.users.getVisibleTo(user.id, user);
+    await this.throttle.consume(clientAddress, account.email);
   }
 }
