@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import http from 'node:http';
 import net, { type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
@@ -10,6 +9,7 @@ import type { LogLine } from '../utils/log-capture';
 import {
   LOOPBACK,
   ServerProcess,
+  connectionPerWorker,
   eventually,
   httpRequest,
   metricValue,
@@ -527,39 +527,9 @@ describe('incidents (built server)', () => {
         server.logs.slice(from).filter(startsWith('POST /api/v1/auth/login '));
       const pids = (lines: LogLine[]): Set<number> => new Set(lines.map((l) => Number(l.pid)));
 
-      /**
-       * One keep-alive connection held by each worker. With SCHED_NONE the kernel, not the
-       * primary, picks the worker that accepts a connection, so new connections may all land
-       * on one: open connections until both workers hold one (found by the request id of a
-       * request's access-log line), closing the extras.
-       */
-      const connectionPerWorker = async (): Promise<http.Agent[]> => {
-        const byPid = new Map<number, http.Agent>();
-        for (let i = 0; i < 50 && byPid.size < 2; i += 1) {
-          const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-          const res = await httpRequest(server.port, '/api/v1/products?limit=1', { agent });
-          const requestId = res.headers['x-request-id'];
-          const lineOf = (): LogLine | undefined =>
-            server.logs.find((l) => l.requestId === requestId && l.pid !== undefined);
-          await eventually(
-            () => lineOf() !== undefined,
-            5_000,
-            `the access-log line of request ${String(requestId)}`,
-          );
-          const pid = Number(lineOf()?.pid);
-          if (byPid.has(pid)) {
-            agent.destroy();
-          } else {
-            byPid.set(pid, agent);
-          }
-        }
-        expect(byPid.size).toBe(2);
-        return [...byPid.values()];
-      };
-
       /** `n` wrong-password logins for `email`, taking turns on the two workers' connections. */
       const attempts = async (email: string, n: number): Promise<HttpResponse[]> => {
-        const agents = await connectionPerWorker();
+        const agents = await connectionPerWorker(server, 2);
         const out: HttpResponse[] = [];
         try {
           for (let i = 0; i < n; i += 1) {

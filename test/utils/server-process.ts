@@ -497,6 +497,46 @@ export function httpRequest(
   return request({ ...options, port, path });
 }
 
+/**
+ * One keep-alive connection held by each of `workers` cluster workers. With SCHED_NONE the
+ * kernel, not the primary, picks the worker that accepts a connection, and it may hand many
+ * in a row to one: connections are opened (at most 50) until every worker holds one, told
+ * apart by the pid on the access-log line of a request sent on each (GET
+ * /api/v1/products?limit=1: operational paths are not access-logged); the extras are closed.
+ * The caller destroys the agents.
+ */
+export async function connectionPerWorker(
+  server: ServerProcess,
+  workers: number,
+): Promise<http.Agent[]> {
+  const byPid = new Map<number, http.Agent>();
+  for (let i = 0; i < 50 && byPid.size < workers; i += 1) {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const res = await httpRequest(server.port, '/api/v1/products?limit=1', { agent });
+    const requestId = res.headers['x-request-id'];
+    const lineOf = (): LogLine | undefined =>
+      server.logs.find((l) => l.requestId === requestId && l.pid !== undefined);
+    await eventually(
+      () => lineOf() !== undefined,
+      5_000,
+      `the access-log line of request ${String(requestId)}`,
+    );
+    const pid = Number(lineOf()?.pid);
+    if (byPid.has(pid)) {
+      agent.destroy();
+    } else {
+      byPid.set(pid, agent);
+    }
+  }
+  if (byPid.size < workers) {
+    byPid.forEach((agent) => {
+      agent.destroy();
+    });
+    throw new Error(`50 connections reached ${byPid.size} of ${workers} workers`);
+  }
+  return [...byPid.values()];
+}
+
 /** Errors a client sees when the server is gone or closing: never a response at all. */
 export const CONNECTION_ERRORS: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
