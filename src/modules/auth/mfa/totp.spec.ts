@@ -93,7 +93,13 @@ describe('Totp', () => {
     for (let i = 0; i < 200; i += 1) {
       const secret = randomSecret();
       const at = Math.floor(Math.random() * 4_000_000_000_000);
-      expect(totpOf.matchStep(secret, totp(secret, at), at)).toBe(timeStep(at));
+      const code = totp(secret, at);
+      // One draw in about 500 000 has a neighbour step with the same code, and otplib may then
+      // name either step: such a draw is skipped.
+      if (code === totp(secret, at - 30_000) || code === totp(secret, at + 30_000)) {
+        continue;
+      }
+      expect(totpOf.matchStep(secret, code, at)).toBe(timeStep(at));
     }
   });
 
