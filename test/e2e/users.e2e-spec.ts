@@ -539,29 +539,37 @@ describe('users', () => {
         await setRole(admin, first, 'admin').expect(200);
         await setRole(admin, second, 'admin').expect(200);
         await setRole(first, admin, 'customer').expect(200);
-        expect(await adminCount()).toBe(2);
+        // Whatever happens, the suite's admin is the one admin again afterwards.
+        try {
+          expect(await adminCount()).toBe(2);
 
-        const results = await Promise.all([
-          setRole(first, second, 'customer'),
-          setRole(second, first, 'customer'),
-        ]);
-        expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
-        // results[0] demoted `second`: when it won, `first` is the admin left, and vice versa.
-        const survivor = results[0].status === 200 ? first : second;
-        const refused = results.find((r) => r.status === 409);
-        expect(refused?.body).toEqual({
-          type: 'https://errors.example.com/conflict',
-          title: 'Conflict',
-          status: 409,
-          detail: 'The last admin cannot be demoted',
-          instance: `/api/v1/users/${survivor.id}/role`,
-          code: 'USER_LAST_ADMIN',
-          requestId: refused?.headers['x-request-id'],
-        });
-        expect(await adminCount()).toBe(1);
+          const results = await Promise.all([
+            setRole(first, second, 'customer'),
+            setRole(second, first, 'customer'),
+          ]);
+          expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+          // results[0] demoted `second`: when it won, `first` is the admin left, and vice versa.
+          const survivor = results[0].status === 200 ? first : second;
+          const refused = results.find((r) => r.status === 409);
+          expect(refused?.body).toEqual({
+            type: 'https://errors.example.com/conflict',
+            title: 'Conflict',
+            status: 409,
+            detail: 'The last admin cannot be demoted',
+            instance: `/api/v1/users/${survivor.id}/role`,
+            code: 'USER_LAST_ADMIN',
+            requestId: refused?.headers['x-request-id'],
+          });
+          expect(await adminCount()).toBe(1);
 
-        await setRole(survivor, admin, 'admin').expect(200);
-        await setRole(admin, survivor, 'customer').expect(200);
+          await setRole(survivor, admin, 'admin').expect(200);
+          await setRole(admin, survivor, 'customer').expect(200);
+        } finally {
+          await t.sql(
+            "UPDATE users SET role = CASE WHEN id = $1 THEN 'admin' ELSE 'customer' END WHERE id = ANY($2)",
+            [admin.id, [admin.id, first.id, second.id]],
+          );
+        }
         expect(await adminCount()).toBe(1);
       });
     });

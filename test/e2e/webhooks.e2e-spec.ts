@@ -585,31 +585,54 @@ describe('webhooks', () => {
     }, 40_000);
 
     it('retries a failed delivery by hand at once, and its queued retry does not send again', async () => {
-      const hook = await receiver({ respond: () => 500 });
-      const webhook = await register(hook.url);
-      await createOrder(t.http, customer, product);
-      const failed = await deliveryWhen(webhook.id, (d) => d.status === 'failed');
-      hook.setResponder(() => 200);
-      const res = await t.http
-        .post(`/api/v1/webhooks/${webhook.id}/deliveries/${failed.id}/retry`)
-        .set(...bearer(admin))
-        .expect(202);
-      expect(res.body).toEqual({
-        ...failed,
-        status: 'pending',
-        nextAttemptAt: expect.stringMatching(ISO),
-      });
-      const delivered = await deliveryWhen(webhook.id, (d) => d.status === 'succeeded');
-      expect(delivered.attempts).toBe(2);
-      // The automatic retry was due within 1–2 s of the failure: it was cancelled, or found
-      // the delivery owned by the new job, and sent nothing.
-      await sleep(3_000);
-      expect(hook.received).toHaveLength(2);
-      const pending = await t.http
-        .post(`/api/v1/webhooks/${webhook.id}/deliveries/${failed.id}/retry`)
-        .set(...bearer(admin))
-        .expect(409);
-      expect(pending.body).toMatchObject({ code: 'WEBHOOK_DELIVERY_NOT_RETRYABLE' });
+      // pg-boss would queue the automatic retry 1–2 s after the failure, and on a slow machine
+      // it could run before the retry by hand: it is queued an hour out instead, so that it
+      // is still waiting when the retry by hand comes.
+      await t.sql(`
+        CREATE FUNCTION hold_webhook_retry() RETURNS trigger AS $$
+        BEGIN
+          NEW.start_after := now() + interval '1 hour';
+          RETURN NEW;
+        END $$ LANGUAGE plpgsql;
+        CREATE TRIGGER hold_webhook_retry BEFORE UPDATE ON pgboss.job
+          FOR EACH ROW WHEN (NEW.name = 'webhooks.deliver' AND NEW.state = 'retry')
+          EXECUTE FUNCTION hold_webhook_retry();`);
+      try {
+        const hook = await receiver({ respond: () => 500 });
+        const webhook = await register(hook.url);
+        await createOrder(t.http, customer, product);
+        const failed = await deliveryWhen(webhook.id, (d) => d.status === 'failed');
+        hook.setResponder(() => 200);
+        const res = await t.http
+          .post(`/api/v1/webhooks/${webhook.id}/deliveries/${failed.id}/retry`)
+          .set(...bearer(admin))
+          .expect(202);
+        expect(res.body).toEqual({
+          ...failed,
+          status: 'pending',
+          nextAttemptAt: expect.stringMatching(ISO),
+        });
+        const delivered = await deliveryWhen(webhook.id, (d) => d.status === 'succeeded');
+        expect(delivered.attempts).toBe(2);
+        // The automatic retry, still queued, was cancelled with the retry by hand.
+        const jobs = await t.sql<{ state: string }>(
+          `SELECT state::text AS state FROM pgboss.job WHERE name = 'webhooks.deliver' AND data->'data'->>'deliveryId' = $1
+            ORDER BY created_on`,
+          [failed.id],
+        );
+        expect(jobs).toEqual([{ state: 'cancelled' }, { state: 'completed' }]);
+        await sleep(1_500);
+        expect(hook.received).toHaveLength(2);
+        const pending = await t.http
+          .post(`/api/v1/webhooks/${webhook.id}/deliveries/${failed.id}/retry`)
+          .set(...bearer(admin))
+          .expect(409);
+        expect(pending.body).toMatchObject({ code: 'WEBHOOK_DELIVERY_NOT_RETRYABLE' });
+      } finally {
+        await t.sql(
+          'DROP TRIGGER hold_webhook_retry ON pgboss.job; DROP FUNCTION hold_webhook_retry();',
+        );
+      }
     }, 40_000);
 
     it('delivers an event handed over again (at least once) only once per webhook', async () => {
