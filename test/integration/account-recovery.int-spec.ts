@@ -13,6 +13,7 @@ import {
 import { AccountRecovery } from '../../src/modules/auth/recovery/account-recovery';
 import { UsersService } from '../../src/modules/users';
 import { buildUserInput } from '../factories/users';
+import { waitForLockWaiter } from '../utils/locks';
 import type { LogLine } from '../utils/log-capture';
 import { useTestModule } from '../utils/test-module';
 import { until } from '../utils/until';
@@ -90,7 +91,7 @@ describe('account recovery: mailed tokens on PostgreSQL (AccountRecovery)', () =
 
   /**
    * `settle()` of `calls`, started while another session holds `row` (`FOR UPDATE`) and let
-   * go once `waiters` sessions wait on a lock: the calls then race from the same point every
+   * go once `waiters` sessions wait behind it: the calls then race from the same point every
    * time, whatever else (the password's hashing) would have put between them.
    */
   const settleBehindLock = async (
@@ -104,16 +105,7 @@ describe('account recovery: mailed tokens on PostgreSQL (AccountRecovery)', () =
       await holder.query('BEGIN');
       await holder.query(`SELECT 1 FROM ${row.table} WHERE id = $1 FOR UPDATE`, [row.id]);
       const racing = settle(calls());
-      await until(`${String(waiters)} sessions waiting on a lock`, async () => {
-        // Inside a transaction PostgreSQL keeps the first activity snapshot it read: without
-        // clearing it, a first look taken before both calls queued is all the loop ever sees.
-        await holder.query('SELECT pg_stat_clear_snapshot()');
-        const { rows } = await holder.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM pg_stat_activity
-            WHERE wait_event_type = 'Lock' AND datname = current_database()`,
-        );
-        return (rows[0]?.n ?? 0) >= waiters ? true : undefined;
-      });
+      await waitForLockWaiter(holder, waiters);
       await holder.query('COMMIT');
       return await racing;
     } finally {
