@@ -26,5 +26,6 @@ export {
   type PasswordChangeListener,
   type PasswordHash,
   type RegistrationListener,
+  type SessionsEndedBy,
   type UserPrincipal,
 } from './users.service';

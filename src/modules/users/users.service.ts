@@ -48,10 +48,21 @@ export interface AccountContact {
 export type PasswordHash = string & { readonly __brand: 'PasswordHash' };
 
 /**
+ * Why every session of a user ends: the password was changed (with the current one) or
+ * reset (with a mailed link), or the sessions were ended on their own ("log out
+ * everywhere", a second factor turned off or reset).
+ */
+export type SessionsEndedBy = 'password-change' | 'password-reset' | 'sessions-end';
+
+/**
  * Runs inside the transaction that ends every session of a user (a password change or
  * reset, "log out everywhere"): commits or rolls back with it.
  */
-export type PasswordChangeListener = (tx: Transaction, userId: string) => Promise<void>;
+export type PasswordChangeListener = (
+  tx: Transaction,
+  userId: string,
+  by: SessionsEndedBy,
+) => Promise<void>;
 
 /** Runs inside the transaction that creates the account (the verification mail is queued). */
 export type RegistrationListener = (tx: Transaction, account: AccountContact) => Promise<void>;
@@ -171,7 +182,7 @@ export class UsersService implements OnApplicationBootstrap {
   async resetPassword(tx: Transaction, id: string, passwordHash: PasswordHash): Promise<boolean> {
     const found = await this.users.resetPassword(tx, id, passwordHash);
     if (found) {
-      await this.runPasswordChangeListeners(tx, id);
+      await this.runPasswordChangeListeners(tx, id, 'password-reset');
     }
     this.afterCommit(tx, id);
     return found;
@@ -188,7 +199,7 @@ export class UsersService implements OnApplicationBootstrap {
       return;
     }
     if (await this.users.bumpTokenVersion(tx, id)) {
-      await this.runPasswordChangeListeners(tx, id);
+      await this.runPasswordChangeListeners(tx, id, 'sessions-end');
     }
     this.afterCommit(tx, id);
   }
@@ -217,8 +228,9 @@ export class UsersService implements OnApplicationBootstrap {
   }
 
   /**
-   * Lets another module act when a password changes (auth revokes every refresh token),
-   * in the same transaction, without users depending on it.
+   * Lets another module act when a password changes or every session ends (auth revokes
+   * every refresh token, and mails the owner when the password changed), in the same
+   * transaction, without users depending on it.
    */
   onPasswordChanged(listener: PasswordChangeListener): void {
     this.passwordChangeListeners.push(listener);
@@ -280,7 +292,7 @@ export class UsersService implements OnApplicationBootstrap {
           : new CurrentPasswordInvalidError();
       }
       if (password !== undefined) {
-        await this.runPasswordChangeListeners(tx, id);
+        await this.runPasswordChangeListeners(tx, id, 'password-change');
       }
       return user;
     });
@@ -343,9 +355,13 @@ export class UsersService implements OnApplicationBootstrap {
     }
   }
 
-  private async runPasswordChangeListeners(tx: Transaction, id: string): Promise<void> {
+  private async runPasswordChangeListeners(
+    tx: Transaction,
+    id: string,
+    by: SessionsEndedBy,
+  ): Promise<void> {
     for (const listener of this.passwordChangeListeners) {
-      await listener(tx, id);
+      await listener(tx, id, by);
     }
   }
 
