@@ -7,6 +7,7 @@ import { createProduct } from '../factories/products';
 import { startSmtpServer, type ReceivedMail, type TestSmtpServer } from '../utils/smtp-server';
 import { until } from '../utils/until';
 import { useTestApp, type SuiteApp } from '../utils/test-app';
+import { totp } from '../utils/totp';
 
 /** Links in mails point here, whatever Host a request came with. */
 const PUBLIC_URL = 'https://shop.example.test/app';
@@ -327,7 +328,7 @@ describe('accounts: password reset', () => {
     await requestReset(user.email);
     const mails = await waitForMails(
       smtp,
-      (mail) => mail.to.includes(user.email) && /reset/i.test(mail.subject),
+      (mail) => mail.to.includes(user.email) && /reset your password/i.test(mail.subject),
       2,
       MAIL_WAIT_MS,
     );
@@ -341,7 +342,7 @@ describe('accounts: password reset', () => {
     const expiring = await createUser(t.http);
     await requestReset(expiring.email);
     const expired = linkOf(
-      await waitForMailTo(smtp, expiring.email, /reset/i),
+      await waitForMailTo(smtp, expiring.email, /reset your password/i),
       '/reset-password',
     ).token;
     await t.sql(
@@ -404,6 +405,144 @@ describe('accounts: password reset', () => {
       errors: [{ field: 'password', message: 'password must be 8 to 128 characters' }],
     });
   });
+});
+
+describe('accounts: security notices', () => {
+  let smtp: TestSmtpServer;
+  beforeAll(async () => {
+    smtp = await startSmtpServer();
+  });
+  afterAll(async () => {
+    await smtp.close();
+  });
+  const t = useTestApp(
+    mailEnv(() => smtp),
+    { contract: true },
+  );
+
+  /** The notices queued for the account, oldest first (queued in the change's transaction). */
+  const noticesOf = async (userId: string): Promise<string[]> =>
+    (
+      await t.sql<{ notice: string }>(
+        `SELECT data->'data'->>'notice' AS notice FROM pgboss.job
+          WHERE name = 'auth.account-mail' AND data->'data'->>'kind' = 'security-notice'
+            AND data->'data'->>'userId' = $1
+          ORDER BY created_on`,
+        [userId],
+      )
+    ).map((row) => row.notice);
+
+  /** A notice says what happened and when, and carries no link to follow. */
+  const expectNotice = (mail: ReceivedMail, what: RegExp, before: Date): void => {
+    expect(mail.text).toMatch(what);
+    expect(mail.text).not.toMatch(/https?:/);
+    expect(mail.html).not.toMatch(/<a\b|https?:/);
+    // The minute of the change, in UTC: "3 December 2026 at 09:41 UTC".
+    const when = new Intl.DateTimeFormat('en-GB', {
+      timeZone: 'UTC',
+      dateStyle: 'long',
+      timeStyle: 'short',
+    });
+    const stated = [before, new Date()].map((at) => `${when.format(at)} UTC`);
+    expect(stated.some((at) => mail.text.includes(at))).toBe(true);
+  };
+
+  it('tells the owner their password was changed, and nothing when the change was refused', async () => {
+    const user = await createUser(t.http);
+    await t.http
+      .patch('/api/v1/users/me')
+      .set(...bearer(user))
+      .send({ password: 'a changed password', currentPassword: 'not the password' })
+      .expect(401);
+    expect(await noticesOf(user.id)).toEqual([]);
+
+    const before = new Date();
+    await t.http
+      .patch('/api/v1/users/me')
+      .set(...bearer(user))
+      .send({ password: 'a changed password', currentPassword: user.password })
+      .expect(200);
+    const mail = await waitForMailTo(smtp, user.email, /^Your password was changed$/);
+    expectNotice(mail, /The password of your account was changed on /, before);
+    expect(mail.text).toMatch(/If it was not, reset your password at once/);
+    expect(await noticesOf(user.id)).toEqual(['password-change']);
+  }, 30_000);
+
+  it('tells the owner their password was reset through a mailed link', async () => {
+    const user = await createUser(t.http);
+    await t.http.post('/api/v1/auth/password-reset').send({ email: user.email }).expect(202);
+    const { token } = linkOf(
+      await waitForMailTo(smtp, user.email, /reset your password/i),
+      '/reset-password',
+    );
+    const before = new Date();
+    await t.http
+      .post('/api/v1/auth/password-reset/confirm')
+      .send({ token, password: 'a reset password' })
+      .expect(204);
+    const mail = await waitForMailTo(smtp, user.email, /^Your password was reset$/);
+    expectNotice(mail, /was reset on .*, with a link mailed to this address/, before);
+    expect(await noticesOf(user.id)).toEqual(['password-reset']);
+  }, 30_000);
+
+  it('tells the owner when two-step verification goes on, is passed with a recovery code, and goes off; not when they log out everywhere', async () => {
+    const user = await createUser(t.http);
+    const setup = await t.http
+      .post('/api/v1/auth/mfa/setup')
+      .set(...bearer(user))
+      .expect(200);
+    const { secret } = setup.body as { secret: string };
+    const enabledAt = new Date();
+    const enabled = await t.http
+      .post('/api/v1/auth/mfa/enable')
+      .set(...bearer(user))
+      .send({ code: totp(secret) })
+      .expect(200);
+    expectNotice(
+      await waitForMailTo(smtp, user.email, /^Two-step verification is on$/),
+      /Two-step verification was turned on for your account on /,
+      enabledAt,
+    );
+
+    // A login with a recovery code instead of the app's code: told, once per code.
+    const { recoveryCodes } = enabled.body as { recoveryCodes: string[] };
+    const first = await t.http
+      .post('/api/v1/auth/login')
+      .send({ email: user.email, password: user.password })
+      .expect(200);
+    const recoveredAt = new Date();
+    await t.http
+      .post('/api/v1/auth/login/mfa')
+      .send({ mfaToken: (first.body as { mfaToken: string }).mfaToken, code: recoveryCodes[0] })
+      .expect(200);
+    const recovered = await waitForMailTo(smtp, user.email, /^A recovery code was used to log in$/);
+    expectNotice(recovered, /with your password and one of your recovery codes/, recoveredAt);
+    expect(recovered.text).not.toContain(recoveryCodes[0]);
+
+    const disabledAt = new Date();
+    await t.http
+      .post('/api/v1/auth/mfa/disable')
+      .set(...bearer(user))
+      .send({ code: totp(secret, Date.now() + 30_000), currentPassword: user.password })
+      .expect(204);
+    expectNotice(
+      await waitForMailTo(smtp, user.email, /^Two-step verification is off$/),
+      /Two-step verification was turned off for your account on .*Every device was logged out/s,
+      disabledAt,
+    );
+
+    const again = await login(t.http, user.email, user.password);
+    await t.http
+      .post('/api/v1/auth/logout-all')
+      .set(...bearer(again))
+      .expect(204);
+    // Disabling ended every session too: neither that nor logging out sends another notice.
+    expect(await noticesOf(user.id)).toEqual([
+      'mfa-enabled',
+      'recovery-code-login',
+      'mfa-disabled',
+    ]);
+  }, 30_000);
 });
 
 describe('accounts: limits', () => {

@@ -160,17 +160,27 @@ describe('npm run admin:reset-mfa (dist/src/cli/reset-mfa.js)', () => {
     };
   };
 
-  const mfaRowsOf = async (email: string): Promise<{ factors: number; codes: number }> => {
+  interface MfaRows {
+    readonly factors: number;
+    readonly codes: number;
+    /** "Two-step verification was removed" mails queued for the owner. */
+    readonly notices: number;
+  }
+
+  const mfaRowsOf = async (email: string): Promise<MfaRows> => {
     const client = new Client({ connectionString: db.url });
     await client.connect();
     try {
-      const { rows } = await client.query<{ factors: number; codes: number }>(
+      const { rows } = await client.query<MfaRows>(
         `SELECT (SELECT count(*)::int FROM user_mfa WHERE user_id = u.id) AS factors,
-                (SELECT count(*)::int FROM mfa_recovery_codes WHERE user_id = u.id) AS codes
+                (SELECT count(*)::int FROM mfa_recovery_codes WHERE user_id = u.id) AS codes,
+                (SELECT count(*)::int FROM pgboss.job
+                  WHERE name = 'auth.account-mail' AND data->'data'->>'notice' = 'mfa-reset'
+                    AND data->'data'->>'userId' = u.id::text) AS notices
            FROM users u WHERE u.email = $1`,
         [email],
       );
-      return rows[0] ?? { factors: -1, codes: -1 };
+      return rows[0] ?? { factors: -1, codes: -1, notices: -1 };
     } finally {
       await client.end();
     }
@@ -190,15 +200,16 @@ describe('npm run admin:reset-mfa (dist/src/cli/reset-mfa.js)', () => {
   });
 
   it('removes the second factor of the account named in any case, and ends its sessions', async () => {
-    expect(await mfaRowsOf(locked.email)).toEqual({ factors: 1, codes: 10 });
+    expect(await mfaRowsOf(locked.email)).toEqual({ factors: 1, codes: 10, notices: 0 });
     const result = await runResetMfa(['--email', ` ${locked.email.toUpperCase()} `]);
     expect(result).toMatchObject({
       code: 0,
       stdout: `MFA of ${locked.email} removed; every session ended.\n`,
     });
-    expect(await mfaRowsOf(locked.email)).toEqual({ factors: 0, codes: 0 });
+    // The owner is told, by a mail queued with the change.
+    expect(await mfaRowsOf(locked.email)).toEqual({ factors: 0, codes: 0, notices: 1 });
     // The other account keeps its factor.
-    expect(await mfaRowsOf(bystander.email)).toEqual({ factors: 1, codes: 10 });
+    expect(await mfaRowsOf(bystander.email)).toEqual({ factors: 1, codes: 10, notices: 0 });
 
     await withApp(async (app) => {
       for (const refreshToken of locked.refreshTokens) {
@@ -234,13 +245,37 @@ describe('npm run admin:reset-mfa (dist/src/cli/reset-mfa.js)', () => {
       code: 0,
       stdout: `${locked.email} has no MFA; nothing changed.\n`,
     });
+    expect(await mfaRowsOf(locked.email)).toEqual({ factors: 0, codes: 0, notices: 1 });
+  }, 90_000);
+
+  it('removes a setup never enabled without telling the owner of a change they never had', async () => {
+    const pending = await withApp(async (app) => {
+      const input = buildUserInput();
+      await app.http.post('/api/v1/users').send(input).expect(201);
+      const res = await app.http
+        .post('/api/v1/auth/login')
+        .send({ email: input.email, password: input.password })
+        .expect(200);
+      await app.http
+        .post('/api/v1/auth/mfa/setup')
+        .set('Authorization', `Bearer ${(res.body as { accessToken: string }).accessToken}`)
+        .expect(200);
+      return input.email;
+    });
+    expect(await mfaRowsOf(pending)).toEqual({ factors: 1, codes: 0, notices: 0 });
+    const result = await runResetMfa(['--email', pending]);
+    expect(result).toMatchObject({
+      code: 0,
+      stdout: `MFA of ${pending} removed; every session ended.\n`,
+    });
+    expect(await mfaRowsOf(pending)).toEqual({ factors: 0, codes: 0, notices: 0 });
   }, 90_000);
 
   it('exits 1 naming an unknown email, changing nothing', async () => {
     const result = await runResetMfa(['--email', 'Nobody@Example.com']);
     expect(result).toMatchObject({ code: 1, stdout: '' });
     expect(result.stderr).toContain('No account with the email nobody@example.com.');
-    expect(await mfaRowsOf(bystander.email)).toEqual({ factors: 1, codes: 10 });
+    expect(await mfaRowsOf(bystander.email)).toEqual({ factors: 1, codes: 10, notices: 0 });
   }, 90_000);
 
   it('prints its usage and exits 1 without --email', async () => {

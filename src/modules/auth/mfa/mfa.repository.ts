@@ -2,13 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, LessThan, Not, Or, Repository } from 'typeorm';
 
-import {
-  type Transaction,
-  ConcurrentChangeError,
-  PgErrorCode,
-  TransactionRunner,
-  databaseErrorCode,
-} from '@app/core';
+import { type Transaction, ConcurrentChangeError, PgErrorCode, databaseErrorCode } from '@app/core';
 
 import { MfaRecoveryCodeEntity } from './mfa-recovery-code.entity';
 import { UserMfaEntity } from './mfa.entity';
@@ -30,7 +24,6 @@ export class MfaRepository {
     @InjectRepository(UserMfaEntity) private readonly mfa: Repository<UserMfaEntity>,
     @InjectRepository(MfaRecoveryCodeEntity)
     private readonly codes: Repository<MfaRecoveryCodeEntity>,
-    private readonly transactions: TransactionRunner,
   ) {}
 
   findByUser(userId: string): Promise<UserMfaEntity | null> {
@@ -72,31 +65,30 @@ export class MfaRepository {
 
   /**
    * Enables the pending setup whose secret is `secretCiphertext` (the one a code was checked
-   * against), records `step` as used, and replaces the recovery codes, in one transaction.
+   * against), records `step` as used, and replaces the recovery codes, in `tx`.
    * False when that setup is no longer pending (enabled, replaced or removed meanwhile).
    */
-  enable(
+  async enable(
+    tx: Transaction,
     userId: string,
     secretCiphertext: string,
     step: number,
     codeHashes: readonly string[],
   ): Promise<boolean> {
-    return this.transactions.run(async (tx) => {
-      const enabled = await tx.manager.update(
-        UserMfaEntity,
-        { userId, secretCiphertext, enabledAt: IsNull() },
-        { enabledAt: () => 'now()', lastUsedStep: step },
-      );
-      if ((enabled.affected ?? 0) === 0) {
-        return false;
-      }
-      await tx.manager.delete(MfaRecoveryCodeEntity, { userId });
-      await tx.manager.insert(
-        MfaRecoveryCodeEntity,
-        codeHashes.map((codeHash) => ({ userId, codeHash, usedAt: null })),
-      );
-      return true;
-    });
+    const enabled = await tx.manager.update(
+      UserMfaEntity,
+      { userId, secretCiphertext, enabledAt: IsNull() },
+      { enabledAt: () => 'now()', lastUsedStep: step },
+    );
+    if ((enabled.affected ?? 0) === 0) {
+      return false;
+    }
+    await tx.manager.delete(MfaRecoveryCodeEntity, { userId });
+    await tx.manager.insert(
+      MfaRecoveryCodeEntity,
+      codeHashes.map((codeHash) => ({ userId, codeHash, usedAt: null })),
+    );
+    return true;
   }
 
   /**
@@ -111,9 +103,13 @@ export class MfaRepository {
     return (result.affected ?? 0) > 0;
   }
 
-  /** Marks an unused recovery code of the user used; false when there is none with that hash. */
-  async spendRecoveryCode(userId: string, codeHash: string): Promise<boolean> {
-    const result = await this.codes.update(
+  /**
+   * Marks an unused recovery code of the user used, in `tx` when given; false when there is
+   * none with that hash.
+   */
+  async spendRecoveryCode(userId: string, codeHash: string, tx?: Transaction): Promise<boolean> {
+    const codes = tx === undefined ? this.codes : tx.manager.getRepository(MfaRecoveryCodeEntity);
+    const result = await codes.update(
       { userId, codeHash, usedAt: IsNull() },
       { usedAt: () => 'now()' },
     );

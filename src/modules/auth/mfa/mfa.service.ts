@@ -4,6 +4,7 @@ import { TransactionRunner, type AuthenticatedUser } from '@app/core';
 
 import { CurrentPasswordInvalidError, UsersService } from '../../users';
 import { LoginThrottle } from '../login-throttle';
+import { AccountMail } from '../recovery/account-mail';
 import type { MfaRecoveryCodesResponse } from './dto/mfa-recovery-codes.response';
 import type { MfaSetupResponse } from './dto/mfa-setup.response';
 import { DEVELOPMENT_ENCRYPTION_KEY_HEX, MfaConfig } from './mfa.config';
@@ -47,6 +48,7 @@ export class MfaService implements OnModuleInit {
     private readonly config: MfaConfig,
     private readonly transactions: TransactionRunner,
     private readonly throttle: LoginThrottle,
+    private readonly mail: AccountMail,
   ) {
     const keyHex = config.encryptionKeyHex ?? DEVELOPMENT_ENCRYPTION_KEY_HEX;
     this.box = new SecretBox(Buffer.from(keyHex, 'hex'));
@@ -84,7 +86,7 @@ export class MfaService implements OnModuleInit {
 
   /**
    * Turns the pending setup on with a current code (proof the authenticator has the secret),
-   * and returns ten new recovery codes, shown this once.
+   * and returns ten new recovery codes, shown this once. The owner is mailed a notice.
    */
   async enable(userId: string, code: string): Promise<MfaRecoveryCodesResponse> {
     const mfa = await this.mfa.findByUser(userId);
@@ -100,7 +102,14 @@ export class MfaService implements OnModuleInit {
       throw new MfaSettingsCodeInvalidError();
     }
     const recovery = newRecoveryCodes();
-    if (!(await this.mfa.enable(userId, mfa.secretCiphertext, step, recovery.hashes))) {
+    const enabled = await this.transactions.run(async (tx) => {
+      if (!(await this.mfa.enable(tx, userId, mfa.secretCiphertext, step, recovery.hashes))) {
+        return false;
+      }
+      await this.mail.queueNotice(tx, userId, 'mfa-enabled');
+      return true;
+    });
+    if (!enabled) {
       // Enabled by a concurrent request, or replaced by a new setup the code is not for.
       throw (await this.mfa.isEnabled(userId))
         ? new MfaAlreadyEnabledError()
@@ -114,14 +123,15 @@ export class MfaService implements OnModuleInit {
    * Turns the factor off with a code (TOTP or an unused recovery code, spent like a login's);
    * the caller has checked the password. The secret and every recovery code are deleted, and
    * every session ends with them, the caller's included: their logins passed a factor that is
-   * gone, and with `REQUIRE_ADMIN_MFA` an admin must not keep such a login.
+   * gone, and with `REQUIRE_ADMIN_MFA` an admin must not keep such a login. The owner is
+   * mailed a notice.
    */
   async disable(userId: string, code: string): Promise<void> {
     const mfa = await this.mfa.findByUser(userId);
     if (mfa === null || mfa.enabledAt === null) {
       throw new MfaNotEnabledError();
     }
-    if ((await this.verifyWith(mfa, code)) === null) {
+    if ((await this.verifyWith(mfa, code, { noticeOnRecovery: false })) === null) {
       throw new MfaSettingsCodeInvalidError();
     }
     // The factor and every session of it go together: no crash between the two can leave a
@@ -131,6 +141,7 @@ export class MfaService implements OnModuleInit {
         throw new MfaNotEnabledError();
       }
       await this.users.endAllSessions(userId, tx);
+      await this.mail.queueNotice(tx, userId, 'mfa-disabled');
     });
     this.logger.log({ msg: 'MFA disabled; every session ended', userId });
   }
@@ -173,22 +184,31 @@ export class MfaService implements OnModuleInit {
   /**
    * A login's second step: which factor `code` passed, or null (wrong, replayed, spent, or
    * no enabled factor). Six digits are tried as a TOTP code, whose step must be later than
-   * the last one used; anything else as a recovery code, which is then spent.
+   * the last one used; anything else as a recovery code, which is then spent, and its owner
+   * told (a login with one is how a stolen sheet of codes would show).
    */
   async verify(userId: string, code: string): Promise<SecondFactor | null> {
     const mfa = await this.mfa.findByUser(userId);
-    return mfa === null || mfa.enabledAt === null ? null : this.verifyWith(mfa, code);
+    return mfa === null || mfa.enabledAt === null
+      ? null
+      : this.verifyWith(mfa, code, { noticeOnRecovery: true });
   }
 
   /**
    * Removes the user's factor, enabled or pending, and ends every session with it (the admin
    * CLI, for a user who lost the authenticator and the recovery codes); true when there was one.
+   * The owner of an enabled factor is mailed a notice.
    */
   async reset(userId: string): Promise<boolean> {
     const removed = await this.transactions.run(async (tx) => {
-      const found = await this.mfa.remove(tx, userId);
+      // An enabled factor is the owner's to hear about; a setup never enabled is not.
+      const enabled = await this.mfa.removeEnabled(tx, userId);
+      const found = enabled || (await this.mfa.remove(tx, userId));
       if (found) {
         await this.users.endAllSessions(userId, tx);
+      }
+      if (enabled) {
+        await this.mail.queueNotice(tx, userId, 'mfa-reset');
       }
       return found;
     });
@@ -198,7 +218,11 @@ export class MfaService implements OnModuleInit {
     return removed;
   }
 
-  private async verifyWith(mfa: UserMfaEntity, code: string): Promise<SecondFactor | null> {
+  private async verifyWith(
+    mfa: UserMfaEntity,
+    code: string,
+    options: { readonly noticeOnRecovery: boolean },
+  ): Promise<SecondFactor | null> {
     const input = totpInput(code);
     if (input !== null) {
       const step = this.totp.matchStep(this.secretOf(mfa), input);
@@ -206,9 +230,21 @@ export class MfaService implements OnModuleInit {
       return fresh && (await this.mfa.spendStep(mfa.userId, step)) ? 'totp' : null;
     }
     const hash = hashRecoveryCode(code);
-    return hash !== null && (await this.mfa.spendRecoveryCode(mfa.userId, hash))
-      ? 'recovery'
-      : null;
+    if (hash === null) {
+      return null;
+    }
+    if (!options.noticeOnRecovery) {
+      return (await this.mfa.spendRecoveryCode(mfa.userId, hash)) ? 'recovery' : null;
+    }
+    // The code is spent and its notice queued together: no crash can spend it untold.
+    const spent = await this.transactions.run(async (tx) => {
+      if (!(await this.mfa.spendRecoveryCode(mfa.userId, hash, tx))) {
+        return false;
+      }
+      await this.mail.queueNotice(tx, mfa.userId, 'recovery-code-login');
+      return true;
+    });
+    return spent ? 'recovery' : null;
   }
 
   private secretOf(mfa: UserMfaEntity): string {

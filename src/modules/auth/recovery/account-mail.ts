@@ -8,7 +8,13 @@ import { UsersService, type AccountContact } from '../../users';
 import { AuthConfig } from '../auth.config';
 import { AccountTokenPurpose } from '../account-token.entity';
 import { AccountTokensRepository } from '../account-tokens.repository';
-import { passwordResetMail, verificationMail, type RenderedMail } from './mail-templates';
+import {
+  passwordResetMail,
+  securityNoticeMail,
+  verificationMail,
+  type RenderedMail,
+  type SecurityNotice,
+} from './mail-templates';
 
 export const ACCOUNT_MAIL_JOB = 'auth.account-mail';
 
@@ -20,7 +26,14 @@ export const ACCOUNT_MAIL_JOB = 'auth.account-mail';
  */
 export type AccountMailJob =
   | { readonly kind: 'email-verification'; readonly userId: string }
-  | { readonly kind: 'password-reset'; readonly email: string };
+  | { readonly kind: 'password-reset'; readonly email: string }
+  | {
+      readonly kind: 'security-notice';
+      readonly userId: string;
+      readonly notice: SecurityNotice;
+      /** When the change was committed (ISO 8601), which a retried mail still reports. */
+      readonly at: string;
+    };
 
 /** A mail server that is down for an hour loses nothing: about 2 hours of retries (5 s doubling, at most 15 min apart). */
 const MAIL_ATTEMPTS = 15;
@@ -33,7 +46,10 @@ const hashToken = (token: string): string => createHash('sha256').update(token).
 /** Hashes a token presented in a request the way mailed tokens are stored. */
 export const hashAccountToken = hashToken;
 
-/** Verification and password-reset mails, as durable jobs: never sent inside a request. */
+/**
+ * Verification and password-reset mails, and the notices that tell the owner their password
+ * or second factor changed (ASVS 2.2.3, 2.5.5), as durable jobs: never sent inside a request.
+ */
 @Injectable()
 export class AccountMail implements OnModuleInit {
   private readonly logger = new Logger(AccountMail.name);
@@ -70,12 +86,27 @@ export class AccountMail implements OnModuleInit {
     await this.jobs.send(ACCOUNT_MAIL_JOB, job);
   }
 
+  /**
+   * Queues a notice to the account's owner in the transaction that made the change, so it
+   * goes out if, and only if, the change committed. It carries no link: a mail that only
+   * informs gives a phisher nothing to copy.
+   */
+  async queueNotice(tx: Transaction, userId: string, notice: SecurityNotice): Promise<void> {
+    const job: AccountMailJob = {
+      kind: 'security-notice',
+      userId,
+      notice,
+      at: new Date().toISOString(),
+    };
+    await this.jobs.send(ACCOUNT_MAIL_JOB, job, { tx });
+  }
+
   private async run(job: JobContext<AccountMailJob>): Promise<void> {
     const { data } = job;
     const account =
-      data.kind === 'email-verification'
-        ? await this.users.findContact(data.userId)
-        : await this.users.findContactByEmail(data.email);
+      data.kind === 'password-reset'
+        ? await this.users.findContactByEmail(data.email)
+        : await this.users.findContact(data.userId);
     if (account === null) {
       // A reset asked for an email without an account, or the account is gone.
       this.logger.log({ msg: 'Account mail not sent: no such account', kind: data.kind });
@@ -85,12 +116,16 @@ export class AccountMail implements OnModuleInit {
       this.logger.log({ msg: 'Verification mail not sent: already verified', userId: account.id });
       return;
     }
-    const mail = await this.render(data.kind, account);
+    const mail =
+      data.kind === 'security-notice'
+        ? securityNoticeMail({ name: account.name, notice: data.notice, at: new Date(data.at) })
+        : await this.render(data.kind, account);
     job.signal.throwIfAborted();
     const sent = await this.mailer.send({ to: account.email, ...mail }, { signal: job.signal });
     this.logger.log({
       msg: 'Account mail sent',
       kind: data.kind,
+      ...(data.kind === 'security-notice' ? { notice: data.notice } : {}),
       userId: account.id,
       messageId: sent.messageId,
     });
@@ -98,7 +133,7 @@ export class AccountMail implements OnModuleInit {
 
   /** Makes the link's token (stored as its hash) and the mail that carries it. */
   private async render(
-    kind: AccountMailJob['kind'],
+    kind: 'email-verification' | 'password-reset',
     account: AccountContact,
   ): Promise<RenderedMail> {
     const verification = kind === 'email-verification';

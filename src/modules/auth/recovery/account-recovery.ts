@@ -31,6 +31,11 @@ export class AccountRecovery implements OnModuleInit {
 
   onModuleInit(): void {
     this.users.onRegistered((tx, account) => this.mail.queueVerification(account.id, tx));
+    // The owner hears of a password change or reset, in case it was not them; sessions ended
+    // on their own (log out everywhere, a factor turned off) change no credential.
+    this.users.onPasswordChanged((tx, userId, by) =>
+      by === 'sessions-end' ? Promise.resolve() : this.mail.queueNotice(tx, userId, by),
+    );
     this.housekeeping.register({
       name: 'account-tokens.purge',
       run: () => this.tokens.purgeExpired(new Date(Date.now() - PURGE_GRACE_MS)),
