@@ -13,16 +13,40 @@ import { totp } from '../utils/totp';
 const PUBLIC_URL = 'https://shop.example.test/app';
 const MAIL_WAIT_MS = 15_000;
 
-const mailEnv =
-  (smtp: () => TestSmtpServer, extra: Record<string, string> = {}) =>
-  () => ({
-    SMTP_URL: smtp().url,
-    APP_PUBLIC_URL: PUBLIC_URL,
-    MAIL_FROM: 'Shop <no-reply@shop.example.test>',
-    JOBS_POLL_INTERVAL_MS: '500',
-    TRUST_PROXY: 'true',
-    ...extra,
+/**
+ * A suite's own SMTP server on 127.0.0.1 and the app that mails through it (started in that
+ * order, stopped in reverse); `extra` goes over the mail settings.
+ */
+function useMailSuite(extra: Record<string, string> = {}): {
+  readonly t: SuiteApp;
+  readonly smtp: () => TestSmtpServer;
+} {
+  let server: TestSmtpServer | undefined;
+  beforeAll(async () => {
+    server = await startSmtpServer();
   });
+  afterAll(async () => {
+    await server?.close();
+  });
+  const smtp = (): TestSmtpServer => {
+    if (server === undefined) {
+      throw new Error('the SMTP server starts in beforeAll');
+    }
+    return server;
+  };
+  const t = useTestApp(
+    () => ({
+      SMTP_URL: smtp().url,
+      APP_PUBLIC_URL: PUBLIC_URL,
+      MAIL_FROM: 'Shop <no-reply@shop.example.test>',
+      JOBS_POLL_INTERVAL_MS: '500',
+      TRUST_PROXY: 'true',
+      ...extra,
+    }),
+    { contract: true },
+  );
+  return { t, smtp };
+}
 
 /** The token of the one link in the mail, checked to be the same in both bodies. */
 function linkOf(mail: ReceivedMail, path: string): { url: URL; token: string } {
@@ -89,17 +113,7 @@ async function expectStoredOnlyAsHash(t: SuiteApp, token: string): Promise<void>
 }
 
 describe('accounts: email verification', () => {
-  let smtp: TestSmtpServer;
-  beforeAll(async () => {
-    smtp = await startSmtpServer();
-  });
-  afterAll(async () => {
-    await smtp.close();
-  });
-  const t = useTestApp(
-    mailEnv(() => smtp),
-    { contract: true },
-  );
+  const { t, smtp } = useMailSuite();
 
   it('mails a link on registration that verifies the email once', async () => {
     const user = await createUser(t.http);
@@ -109,7 +123,7 @@ describe('accounts: email verification', () => {
       .expect(200);
     expect(me.body).toMatchObject({ email: user.email, emailVerified: false });
 
-    const mail = await waitForMailTo(smtp, user.email, /confirm your email/i);
+    const mail = await waitForMailTo(smtp(), user.email, /confirm your email/i);
     expect(mail.from).toEqual({ name: 'Shop', address: 'no-reply@shop.example.test' });
     expect(mail.text).toContain(`Hello ${user.name},`);
     const { token } = linkOf(mail, '/verify-email');
@@ -138,14 +152,14 @@ describe('accounts: email verification', () => {
   it('refuses a used, an expired and a forged token with the same body', async () => {
     const used = await createUser(t.http);
     const usedToken = linkOf(
-      await waitForMailTo(smtp, used.email, /confirm/i),
+      await waitForMailTo(smtp(), used.email, /confirm/i),
       '/verify-email',
     ).token;
     await t.http.post('/api/v1/auth/verify-email').send({ token: usedToken }).expect(204);
 
     const expiring = await createUser(t.http);
     const expiredToken = linkOf(
-      await waitForMailTo(smtp, expiring.email, /confirm/i),
+      await waitForMailTo(smtp(), expiring.email, /confirm/i),
       '/verify-email',
     ).token;
     await t.sql(
@@ -171,12 +185,12 @@ describe('accounts: email verification', () => {
 
   it('mails a new link on request, and nothing once the email is verified', async () => {
     const user = await createUser(t.http);
-    const first = await waitForMailTo(smtp, user.email, /confirm/i);
+    const first = await waitForMailTo(smtp(), user.email, /confirm/i);
     await t.http
       .post('/api/v1/users/me/verification-email')
       .set(...bearer(user))
       .expect(202);
-    const second = await smtp.waitForMail(
+    const second = await smtp().waitForMail(
       (mail) =>
         mail.to.includes(user.email) && mail.headers['message-id'] !== first.headers['message-id'],
       MAIL_WAIT_MS,
@@ -197,7 +211,7 @@ describe('accounts: email verification', () => {
       [user.id],
     );
     expect(jobs?.n).toBe('2');
-    expect(smtp.received.filter((mail) => mail.to.includes(user.email))).toHaveLength(2);
+    expect(smtp().received.filter((mail) => mail.to.includes(user.email))).toHaveLength(2);
   }, 30_000);
 
   it('builds links from APP_PUBLIC_URL, never from the Host of the request', async () => {
@@ -208,7 +222,7 @@ describe('accounts: email verification', () => {
       .set('X-Forwarded-Host', 'evil.example.net')
       .send(input)
       .expect(201);
-    const mail = await waitForMailTo(smtp, input.email, /confirm/i);
+    const mail = await waitForMailTo(smtp(), input.email, /confirm/i);
     expect(mail.text).not.toContain('evil');
     expect(mail.html).not.toContain('evil');
     linkOf(mail, '/verify-email');
@@ -216,19 +230,7 @@ describe('accounts: email verification', () => {
 });
 
 describe('accounts: REQUIRE_VERIFIED_EMAIL', () => {
-  let smtp: TestSmtpServer;
-  beforeAll(async () => {
-    smtp = await startSmtpServer();
-  });
-  afterAll(async () => {
-    await smtp.close();
-  });
-  const t = useTestApp(
-    mailEnv(() => smtp, { REQUIRE_VERIFIED_EMAIL: 'true' }),
-    {
-      contract: true,
-    },
-  );
+  const { t, smtp } = useMailSuite({ REQUIRE_VERIFIED_EMAIL: 'true' });
 
   it('refuses placement with 403 EMAIL_NOT_VERIFIED until the link is followed', async () => {
     const product = await createProduct(t.http, await createAdmin(t.app), { stock: 5 });
@@ -250,7 +252,7 @@ describe('accounts: REQUIRE_VERIFIED_EMAIL', () => {
     );
     expect(orders?.n).toBe('0');
 
-    const { token } = linkOf(await waitForMailTo(smtp, user.email, /confirm/i), '/verify-email');
+    const { token } = linkOf(await waitForMailTo(smtp(), user.email, /confirm/i), '/verify-email');
     await t.http.post('/api/v1/auth/verify-email').send({ token }).expect(204);
     await t.http
       .post('/api/v1/orders')
@@ -261,17 +263,7 @@ describe('accounts: REQUIRE_VERIFIED_EMAIL', () => {
 });
 
 describe('accounts: password reset', () => {
-  let smtp: TestSmtpServer;
-  beforeAll(async () => {
-    smtp = await startSmtpServer();
-  });
-  afterAll(async () => {
-    await smtp.close();
-  });
-  const t = useTestApp(
-    mailEnv(() => smtp),
-    { contract: true },
-  );
+  const { t, smtp } = useMailSuite();
 
   const requestReset = (email: string, address = '192.0.2.1') =>
     t.http
@@ -284,7 +276,7 @@ describe('accounts: password reset', () => {
     const user = await createUser(t.http);
     const other = await login(t.http, user.email, user.password);
     await requestReset(user.email.toUpperCase());
-    const mail = await waitForMailTo(smtp, user.email, /reset your password/i);
+    const mail = await waitForMailTo(smtp(), user.email, /reset your password/i);
     const { token } = linkOf(mail, '/reset-password');
     await expectStoredOnlyAsHash(t, token);
 
@@ -327,7 +319,7 @@ describe('accounts: password reset', () => {
     await requestReset(user.email);
     await requestReset(user.email);
     const mails = await waitForMails(
-      smtp,
+      smtp(),
       (mail) => mail.to.includes(user.email) && /reset your password/i.test(mail.subject),
       2,
       MAIL_WAIT_MS,
@@ -342,7 +334,7 @@ describe('accounts: password reset', () => {
     const expiring = await createUser(t.http);
     await requestReset(expiring.email);
     const expired = linkOf(
-      await waitForMailTo(smtp, expiring.email, /reset your password/i),
+      await waitForMailTo(smtp(), expiring.email, /reset your password/i),
       '/reset-password',
     ).token;
     await t.sql(
@@ -389,10 +381,10 @@ describe('accounts: password reset', () => {
     // emails only would show as tens of milliseconds.
     expect(Math.abs(known - unknown)).toBeLessThan(Math.max(25, 0.5 * Math.max(known, unknown)));
     // Only the account's owner gets mail.
-    await waitForMails(smtp, (mail) => mail.to.includes(user.email), 6, MAIL_WAIT_MS);
-    expect(smtp.received.filter((mail) => mail.to.some((to) => to.startsWith('nobody-')))).toEqual(
-      [],
-    );
+    await waitForMails(smtp(), (mail) => mail.to.includes(user.email), 6, MAIL_WAIT_MS);
+    expect(
+      smtp().received.filter((mail) => mail.to.some((to) => to.startsWith('nobody-'))),
+    ).toEqual([]);
   });
 
   it('rejects a new password outside 8..128 characters before looking at the token', async () => {
@@ -408,17 +400,7 @@ describe('accounts: password reset', () => {
 });
 
 describe('accounts: security notices', () => {
-  let smtp: TestSmtpServer;
-  beforeAll(async () => {
-    smtp = await startSmtpServer();
-  });
-  afterAll(async () => {
-    await smtp.close();
-  });
-  const t = useTestApp(
-    mailEnv(() => smtp),
-    { contract: true },
-  );
+  const { t, smtp } = useMailSuite();
 
   /** The notices queued for the account, oldest first (queued in the change's transaction). */
   const noticesOf = async (userId: string): Promise<string[]> =>
@@ -462,7 +444,7 @@ describe('accounts: security notices', () => {
       .set(...bearer(user))
       .send({ password: 'a changed password', currentPassword: user.password })
       .expect(200);
-    const mail = await waitForMailTo(smtp, user.email, /^Your password was changed$/);
+    const mail = await waitForMailTo(smtp(), user.email, /^Your password was changed$/);
     expectNotice(mail, /The password of your account was changed on /, before);
     expect(mail.text).toMatch(/If it was not, reset your password at once/);
     expect(await noticesOf(user.id)).toEqual(['password-change']);
@@ -472,7 +454,7 @@ describe('accounts: security notices', () => {
     const user = await createUser(t.http);
     await t.http.post('/api/v1/auth/password-reset').send({ email: user.email }).expect(202);
     const { token } = linkOf(
-      await waitForMailTo(smtp, user.email, /reset your password/i),
+      await waitForMailTo(smtp(), user.email, /reset your password/i),
       '/reset-password',
     );
     const before = new Date();
@@ -480,7 +462,7 @@ describe('accounts: security notices', () => {
       .post('/api/v1/auth/password-reset/confirm')
       .send({ token, password: 'a reset password' })
       .expect(204);
-    const mail = await waitForMailTo(smtp, user.email, /^Your password was reset$/);
+    const mail = await waitForMailTo(smtp(), user.email, /^Your password was reset$/);
     expectNotice(mail, /was reset on .*, with a link mailed to this address/, before);
     expect(await noticesOf(user.id)).toEqual(['password-reset']);
   }, 30_000);
@@ -499,7 +481,7 @@ describe('accounts: security notices', () => {
       .send({ code: totp(secret) })
       .expect(200);
     expectNotice(
-      await waitForMailTo(smtp, user.email, /^Two-step verification is on$/),
+      await waitForMailTo(smtp(), user.email, /^Two-step verification is on$/),
       /Two-step verification was turned on for your account on /,
       enabledAt,
     );
@@ -515,7 +497,11 @@ describe('accounts: security notices', () => {
       .post('/api/v1/auth/login/mfa')
       .send({ mfaToken: (first.body as { mfaToken: string }).mfaToken, code: recoveryCodes[0] })
       .expect(200);
-    const recovered = await waitForMailTo(smtp, user.email, /^A recovery code was used to log in$/);
+    const recovered = await waitForMailTo(
+      smtp(),
+      user.email,
+      /^A recovery code was used to log in$/,
+    );
     expectNotice(recovered, /with your password and one of your recovery codes/, recoveredAt);
     expect(recovered.text).not.toContain(recoveryCodes[0]);
 
@@ -526,7 +512,7 @@ describe('accounts: security notices', () => {
       .send({ code: totp(secret, Date.now() + 30_000), currentPassword: user.password })
       .expect(204);
     expectNotice(
-      await waitForMailTo(smtp, user.email, /^Two-step verification is off$/),
+      await waitForMailTo(smtp(), user.email, /^Two-step verification is off$/),
       /Two-step verification was turned off for your account on .*Every device was logged out/s,
       disabledAt,
     );
@@ -546,17 +532,7 @@ describe('accounts: security notices', () => {
 });
 
 describe('accounts: limits', () => {
-  let smtp: TestSmtpServer;
-  beforeAll(async () => {
-    smtp = await startSmtpServer();
-  });
-  afterAll(async () => {
-    await smtp.close();
-  });
-  const t = useTestApp(
-    mailEnv(() => smtp, { LOGIN_RATE_LIMIT_MAX: '3' }),
-    { contract: true },
-  );
+  const { t } = useMailSuite({ LOGIN_RATE_LIMIT_MAX: '3' });
 
   it('limits reset requests per email, whatever the address', async () => {
     const email = `limited-${Date.now()}@example.com`;
