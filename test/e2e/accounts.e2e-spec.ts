@@ -14,8 +14,8 @@ const PUBLIC_URL = 'https://shop.example.test/app';
 const MAIL_WAIT_MS = 15_000;
 
 /**
- * A suite's own SMTP server on 127.0.0.1 and the app that mails through it (started in that
- * order, stopped in reverse); `extra` goes over the mail settings.
+ * A suite's own SMTP server on 127.0.0.1, started before the app that mails through it and
+ * closed after the suite; `extra` goes over the mail settings.
  */
 function useMailSuite(extra: Record<string, string> = {}): {
   readonly t: SuiteApp;
@@ -407,8 +407,7 @@ describe('accounts: security notices', () => {
     (
       await t.sql<{ notice: string }>(
         `SELECT data->'data'->>'notice' AS notice FROM pgboss.job
-          WHERE name = 'auth.account-mail' AND data->'data'->>'kind' = 'security-notice'
-            AND data->'data'->>'userId' = $1
+          WHERE name = 'auth.security-notice' AND data->'data'->>'userId' = $1
           ORDER BY created_on`,
         [userId],
       )
@@ -502,7 +501,11 @@ describe('accounts: security notices', () => {
       user.email,
       /^A recovery code was used to log in$/,
     );
-    expectNotice(recovered, /with your password and one of your recovery codes/, recoveredAt);
+    expectNotice(
+      recovered,
+      /Your password and one of your recovery codes were used on /,
+      recoveredAt,
+    );
     expect(recovered.text).not.toContain(recoveryCodes[0]);
 
     const disabledAt = new Date();

@@ -175,7 +175,7 @@ describe('npm run admin:reset-mfa (dist/src/cli/reset-mfa.js)', () => {
         `SELECT (SELECT count(*)::int FROM user_mfa WHERE user_id = u.id) AS factors,
                 (SELECT count(*)::int FROM mfa_recovery_codes WHERE user_id = u.id) AS codes,
                 (SELECT count(*)::int FROM pgboss.job
-                  WHERE name = 'auth.account-mail' AND data->'data'->>'notice' = 'mfa-reset'
+                  WHERE name = 'auth.security-notice' AND data->'data'->>'notice' = 'mfa-reset'
                     AND data->'data'->>'userId' = u.id::text) AS notices
            FROM users u WHERE u.email = $1`,
         [email],

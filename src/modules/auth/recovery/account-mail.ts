@@ -17,6 +17,11 @@ import {
 } from './mail-templates';
 
 export const ACCOUNT_MAIL_JOB = 'auth.account-mail';
+/**
+ * Notices have a queue of their own: a worker of an earlier release, during a rolling
+ * upgrade, knows only the account mails and would fail every notice until it is dead.
+ */
+export const SECURITY_NOTICE_JOB = 'auth.security-notice';
 
 /**
  * A mail to send. It names the account, never a token: the run makes the token, stores its
@@ -26,14 +31,18 @@ export const ACCOUNT_MAIL_JOB = 'auth.account-mail';
  */
 export type AccountMailJob =
   | { readonly kind: 'email-verification'; readonly userId: string }
-  | { readonly kind: 'password-reset'; readonly email: string }
-  | {
-      readonly kind: 'security-notice';
-      readonly userId: string;
-      readonly notice: SecurityNotice;
-      /** When the change was committed (ISO 8601), which a retried mail still reports. */
-      readonly at: string;
-    };
+  | { readonly kind: 'password-reset'; readonly email: string };
+
+/** A notice to the account's owner: what changed, and when. */
+export interface SecurityNoticeJob {
+  readonly userId: string;
+  readonly notice: SecurityNotice;
+  /**
+   * When the change was made (ISO 8601; this process's clock as it queued the notice, in
+   * the change's transaction), which a mail sent after retries still reports.
+   */
+  readonly at: string;
+}
 
 /** A mail server that is down for an hour loses nothing: about 2 hours of retries (5 s doubling, at most 15 min apart). */
 const MAIL_ATTEMPTS = 15;
@@ -63,14 +72,22 @@ export class AccountMail implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.jobs.define<AccountMailJob>({
-      name: ACCOUNT_MAIL_JOB,
-      handle: (job) => this.run(job),
+    const retries = {
       attempts: MAIL_ATTEMPTS,
       retryDelaySeconds: MAIL_RETRY_DELAY_SECONDS,
       backoff: true,
       maxRetryDelaySeconds: MAIL_MAX_RETRY_DELAY_SECONDS,
       timeoutSeconds: MAIL_TIMEOUT_SECONDS,
+    };
+    this.jobs.define<AccountMailJob>({
+      name: ACCOUNT_MAIL_JOB,
+      handle: (job) => this.run(job),
+      ...retries,
+    });
+    this.jobs.define<SecurityNoticeJob>({
+      name: SECURITY_NOTICE_JOB,
+      handle: (job) => this.runNotice(job),
+      ...retries,
     });
   }
 
@@ -92,21 +109,16 @@ export class AccountMail implements OnModuleInit {
    * informs gives a phisher nothing to copy.
    */
   async queueNotice(tx: Transaction, userId: string, notice: SecurityNotice): Promise<void> {
-    const job: AccountMailJob = {
-      kind: 'security-notice',
-      userId,
-      notice,
-      at: new Date().toISOString(),
-    };
-    await this.jobs.send(ACCOUNT_MAIL_JOB, job, { tx });
+    const job: SecurityNoticeJob = { userId, notice, at: new Date().toISOString() };
+    await this.jobs.send(SECURITY_NOTICE_JOB, job, { tx });
   }
 
   private async run(job: JobContext<AccountMailJob>): Promise<void> {
     const { data } = job;
     const account =
-      data.kind === 'password-reset'
-        ? await this.users.findContactByEmail(data.email)
-        : await this.users.findContact(data.userId);
+      data.kind === 'email-verification'
+        ? await this.users.findContact(data.userId)
+        : await this.users.findContactByEmail(data.email);
     if (account === null) {
       // A reset asked for an email without an account, or the account is gone.
       this.logger.log({ msg: 'Account mail not sent: no such account', kind: data.kind });
@@ -116,16 +128,32 @@ export class AccountMail implements OnModuleInit {
       this.logger.log({ msg: 'Verification mail not sent: already verified', userId: account.id });
       return;
     }
-    const mail =
-      data.kind === 'security-notice'
-        ? securityNoticeMail({ name: account.name, notice: data.notice, at: new Date(data.at) })
-        : await this.render(data.kind, account);
+    const mail = await this.render(data.kind, account);
+    await this.send(job, account, mail, { kind: data.kind });
+  }
+
+  private async runNotice(job: JobContext<SecurityNoticeJob>): Promise<void> {
+    const { userId, notice, at } = job.data;
+    const account = await this.users.findContact(userId);
+    if (account === null) {
+      this.logger.log({ msg: 'Security notice not sent: no such account', notice, userId });
+      return;
+    }
+    const mail = securityNoticeMail({ name: account.name, notice, at: new Date(at) });
+    await this.send(job, account, mail, { kind: 'security-notice', notice });
+  }
+
+  private async send(
+    job: JobContext<unknown>,
+    account: AccountContact,
+    mail: RenderedMail,
+    fields: { readonly kind: string; readonly notice?: SecurityNotice },
+  ): Promise<void> {
     job.signal.throwIfAborted();
     const sent = await this.mailer.send({ to: account.email, ...mail }, { signal: job.signal });
     this.logger.log({
       msg: 'Account mail sent',
-      kind: data.kind,
-      ...(data.kind === 'security-notice' ? { notice: data.notice } : {}),
+      ...fields,
       userId: account.id,
       messageId: sent.messageId,
     });
@@ -133,7 +161,7 @@ export class AccountMail implements OnModuleInit {
 
   /** Makes the link's token (stored as its hash) and the mail that carries it. */
   private async render(
-    kind: 'email-verification' | 'password-reset',
+    kind: AccountMailJob['kind'],
     account: AccountContact,
   ): Promise<RenderedMail> {
     const verification = kind === 'email-verification';

@@ -106,9 +106,9 @@ const NOTICES: Readonly<Record<SecurityNotice, { subject: string; what: string }
   'recovery-code-login': {
     subject: 'A recovery code was used to log in',
     what:
-      'Somebody logged in to your account on {at} with your password and one of your ' +
-      'recovery codes, instead of a code from your authenticator app. That code cannot be ' +
-      'used again.',
+      'Your password and one of your recovery codes were used on {at} to log in to your ' +
+      'account, instead of a code from your authenticator app. That code cannot be used ' +
+      'again.',
   },
   'mfa-reset': {
     subject: 'Two-step verification was removed',
