@@ -179,6 +179,61 @@ describe('mfa: second factor on PostgreSQL (MfaService, AuthService)', () => {
     }, 30_000);
   });
 
+  describe('an operator reset racing the owner enabling', () => {
+    // The enabling transaction is held open after its update (trigger), so the reset comes
+    // while the factor is enabled but not yet committed.
+    beforeAll(async () => {
+      await m.sql(`
+        CREATE FUNCTION slow_mfa_enable() RETURNS trigger AS $$
+        BEGIN
+          PERFORM pg_sleep(0.5);
+          RETURN NEW;
+        END $$ LANGUAGE plpgsql;
+        CREATE TRIGGER user_mfa_slow_enable AFTER UPDATE ON user_mfa
+          FOR EACH ROW WHEN (OLD.enabled_at IS NULL AND NEW.enabled_at IS NOT NULL)
+          EXECUTE FUNCTION slow_mfa_enable();`);
+    });
+
+    afterAll(async () => {
+      await m.sql(
+        'DROP TRIGGER user_mfa_slow_enable ON user_mfa; DROP FUNCTION slow_mfa_enable();',
+      );
+    });
+
+    const noticesOf = async (userId: string): Promise<string[]> =>
+      (
+        await m.sql<{ notice: string }>(
+          `SELECT data->'data'->>'notice' AS notice FROM pgboss.job
+            WHERE name = 'auth.security-notice' AND data->'data'->>'userId' = $1
+            ORDER BY created_on`,
+          [userId],
+        )
+      ).map((row) => row.notice);
+
+    it('removes the factor it waited for, and tells the owner it was removed', async () => {
+      const account = await signUp();
+      const { secret } = await mfa.setup(account.id, account.email);
+      const enabling = mfa.enable(account.id, totp(secret));
+      // Bounded wait until the enabling transaction sleeps in its trigger, its row locked.
+      let held = false;
+      for (let i = 0; i < 100 && !held; i += 1) {
+        const [sleeping] = await m.sql<{ n: string }>(
+          "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = current_database()",
+        );
+        held = sleeping?.n !== '0';
+        if (!held) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      }
+      expect(held).toBe(true);
+      const [enabled, removed] = await Promise.all([enabling, mfa.reset(account.id)]);
+      expect(enabled.recoveryCodes).toHaveLength(10);
+      expect(removed).toBe(true);
+      expect(await rowOf(account.id)).toBeUndefined();
+      expect(await noticesOf(account.id)).toEqual(['mfa-enabled', 'mfa-reset']);
+    });
+  });
+
   describe('time steps', () => {
     it('accepts codes one step either side of now, refuses two steps away', async () => {
       const now = timeStep(Date.now());

@@ -122,9 +122,20 @@ export class MfaRepository {
     return (result.affected ?? 0) > 0;
   }
 
-  /** Removes whatever there is, pending or enabled (the admin CLI); false when nothing. */
-  async remove(tx: Transaction, userId: string): Promise<boolean> {
-    const result = await tx.manager.delete(UserMfaEntity, { userId });
-    return (result.affected ?? 0) > 0;
+  /**
+   * Removes whatever there is (the admin CLI) and says what it was: an enabled factor, a
+   * setup never enabled, or nothing. The row is locked first, so a factor that a concurrent
+   * transaction is enabling is waited for and reported as enabled.
+   */
+  async remove(tx: Transaction, userId: string): Promise<'enabled' | 'pending' | null> {
+    const row = await tx.manager.findOne(UserMfaEntity, {
+      where: { userId },
+      lock: { mode: 'pessimistic_write' },
+    });
+    if (row === null) {
+      return null;
+    }
+    await tx.manager.delete(UserMfaEntity, { userId });
+    return row.enabledAt === null ? 'pending' : 'enabled';
   }
 }

@@ -200,22 +200,21 @@ export class MfaService implements OnModuleInit {
    * The owner of an enabled factor is mailed a notice.
    */
   async reset(userId: string): Promise<boolean> {
-    const removed = await this.transactions.run(async (tx) => {
-      // An enabled factor is the owner's to hear about; a setup never enabled is not.
-      const enabled = await this.mfa.removeEnabled(tx, userId);
-      const found = enabled || (await this.mfa.remove(tx, userId));
-      if (found) {
+    const found = await this.transactions.run(async (tx) => {
+      const removed = await this.mfa.remove(tx, userId);
+      if (removed !== null) {
         await this.users.endAllSessions(userId, tx);
       }
-      if (enabled) {
+      // An enabled factor is the owner's to hear about; a setup never enabled is not.
+      if (removed === 'enabled') {
         await this.mail.queueNotice(tx, userId, 'mfa-reset');
       }
-      return found;
+      return removed !== null;
     });
-    if (removed) {
+    if (found) {
       this.logger.warn({ msg: 'MFA reset by an operator; every session ended', userId });
     }
-    return removed;
+    return found;
   }
 
   private async verifyWith(
