@@ -686,8 +686,20 @@ describe('webhooks', () => {
       // The fast receiver had all of them before the slow one answered its first.
       expect(lastFast - placedAt).toBeLessThan(6_000);
       expect(slow.received.filter((d) => d.respondedWith !== undefined)).toHaveLength(0);
-      const fastDeliveries = await deliveriesOf(fastHook.id);
-      expect(fastDeliveries.every((d) => d.status === 'succeeded')).toBe(true);
+      // The receiver counts a delivery when it arrives; the sender records it once it has
+      // read the answer, a moment later: wait for that (bounded), well inside the slow
+      // receiver's 6 s.
+      const fastDeliveries = await until(
+        "the fast receiver's deliveries recorded as succeeded",
+        async () => {
+          const deliveries = await deliveriesOf(fastHook.id);
+          return deliveries.length === orders && deliveries.every((d) => d.status === 'succeeded')
+            ? deliveries
+            : undefined;
+        },
+        3_000,
+      );
+      expect(fastDeliveries).toHaveLength(orders);
       // No more than the limit reached the slow receiver, though all four were queued at once.
       expect(slow.received).toHaveLength(2);
       expect(await deliveriesOf(slowHook.id)).toHaveLength(orders);
