@@ -8,6 +8,7 @@ import { startSmtpServer, type ReceivedMail, type TestSmtpServer } from '../util
 import { until } from '../utils/until';
 import { useTestApp, type SuiteApp } from '../utils/test-app';
 import { totp } from '../utils/totp';
+import { noticesOf } from '../utils/notices';
 
 /** Links in mails point here, whatever Host a request came with. */
 const PUBLIC_URL = 'https://shop.example.test/app';
@@ -402,17 +403,6 @@ describe('accounts: password reset', () => {
 describe('accounts: security notices', () => {
   const { t, smtp } = useMailSuite();
 
-  /** The notices queued for the account, oldest first (queued in the change's transaction). */
-  const noticesOf = async (userId: string): Promise<string[]> =>
-    (
-      await t.sql<{ notice: string }>(
-        `SELECT data->'data'->>'notice' AS notice FROM pgboss.job
-          WHERE name = 'auth.security-notice' AND data->'data'->>'userId' = $1
-          ORDER BY created_on`,
-        [userId],
-      )
-    ).map((row) => row.notice);
-
   /** A notice says what happened and when, and carries no link to follow. */
   const expectNotice = (mail: ReceivedMail, what: RegExp, before: Date): void => {
     expect(mail.text).toMatch(what);
@@ -435,7 +425,7 @@ describe('accounts: security notices', () => {
       .set(...bearer(user))
       .send({ password: 'a changed password', currentPassword: 'not the password' })
       .expect(401);
-    expect(await noticesOf(user.id)).toEqual([]);
+    expect(await noticesOf(t.sql, user.id)).toEqual([]);
 
     const before = new Date();
     await t.http
@@ -446,7 +436,7 @@ describe('accounts: security notices', () => {
     const mail = await waitForMailTo(smtp(), user.email, /^Your password was changed$/);
     expectNotice(mail, /The password of your account was changed on /, before);
     expect(mail.text).toMatch(/If it was not, reset your password at once/);
-    expect(await noticesOf(user.id)).toEqual(['password-change']);
+    expect(await noticesOf(t.sql, user.id)).toEqual(['password-change']);
   }, 30_000);
 
   it('tells the owner their password was reset through a mailed link', async () => {
@@ -463,7 +453,7 @@ describe('accounts: security notices', () => {
       .expect(204);
     const mail = await waitForMailTo(smtp(), user.email, /^Your password was reset$/);
     expectNotice(mail, /was reset on .*, with a link mailed to this address/, before);
-    expect(await noticesOf(user.id)).toEqual(['password-reset']);
+    expect(await noticesOf(t.sql, user.id)).toEqual(['password-reset']);
   }, 30_000);
 
   it('tells the owner when two-step verification goes on, is passed with a recovery code, and goes off; not when they log out everywhere', async () => {
@@ -526,7 +516,7 @@ describe('accounts: security notices', () => {
       .set(...bearer(again))
       .expect(204);
     // Disabling ended every session too: neither that nor logging out sends another notice.
-    expect(await noticesOf(user.id)).toEqual([
+    expect(await noticesOf(t.sql, user.id)).toEqual([
       'mfa-enabled',
       'recovery-code-login',
       'mfa-disabled',

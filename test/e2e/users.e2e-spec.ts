@@ -479,37 +479,34 @@ describe('users', () => {
         [changes.id, registered.email, registered.name],
       );
       expect([admin, ...others].every((u) => changes.id < u.id)).toBe(true);
-      // Whatever happens, the next tests start with the suite's one admin again.
-      const restore = (): Promise<unknown> =>
-        t.sql("UPDATE users SET role = 'customer' WHERE id = ANY($1)", [
+      let statuses: string[];
+      try {
+        for (const other of others) {
+          await setRole(admin, other, 'admin').expect(200);
+        }
+        // 8 clients, each changing the role 6 times back to back: requests keep arriving while
+        // others commit, so transactions see the target both as a customer and as an admin.
+        const perClient = await Promise.all(
+          Array.from({ length: 8 }, async (_, client) => {
+            const seen: string[] = [];
+            for (let i = 0; i < 6; i += 1) {
+              const res = await setRole(
+                admin,
+                changes,
+                (client + i) % 2 === 0 ? 'admin' : 'customer',
+              );
+              seen.push(res.status === 200 ? '200' : `${res.status} ${String(res.body.code)}`);
+            }
+            return seen;
+          }),
+        );
+        statuses = perClient.flat();
+      } finally {
+        // Whatever happens, the next tests start with the suite's one admin again.
+        await t.sql("UPDATE users SET role = 'customer' WHERE id = ANY($1)", [
           [...others, changes].map((u) => u.id),
         ]);
-      for (const other of others) {
-        await setRole(admin, other, 'admin')
-          .expect(200)
-          .catch(async (error: unknown) => {
-            await restore();
-            throw error;
-          });
       }
-      // 8 clients, each changing the role 6 times back to back: requests keep arriving while
-      // others commit, so transactions see the target both as a customer and as an admin.
-      const statuses = await Promise.all(
-        Array.from({ length: 8 }, async (_, client) => {
-          const seen: string[] = [];
-          for (let i = 0; i < 6; i += 1) {
-            const res = await setRole(
-              admin,
-              changes,
-              (client + i) % 2 === 0 ? 'admin' : 'customer',
-            );
-            seen.push(res.status === 200 ? '200' : `${res.status} ${String(res.body.code)}`);
-          }
-          return seen;
-        }),
-      )
-        .then((perClient) => perClient.flat())
-        .finally(restore);
       expect(statuses).toEqual(Array.from({ length: 48 }, () => '200'));
       expect(await adminCount()).toBe(1);
     }, 60_000);

@@ -5,8 +5,10 @@ import { MfaService } from '../../src/modules/auth/mfa/mfa.service';
 import { SecretBox, SecretBoxOpenError } from '../../src/modules/auth/mfa/secret-box';
 import { UsersService } from '../../src/modules/users';
 import { buildUserInput } from '../factories/users';
+import { noticesOf } from '../utils/notices';
 import { useTestModule } from '../utils/test-module';
 import { base32Decode, timeStep, totp } from '../utils/totp';
+import { until } from '../utils/until';
 
 /**
  * The TOTP second factor on its real repository and PostgreSQL, no HTTP: what must hold when
@@ -200,37 +202,26 @@ describe('mfa: second factor on PostgreSQL (MfaService, AuthService)', () => {
       );
     });
 
-    const noticesOf = async (userId: string): Promise<string[]> =>
-      (
-        await m.sql<{ notice: string }>(
-          `SELECT data->'data'->>'notice' AS notice FROM pgboss.job
-            WHERE name = 'auth.security-notice' AND data->'data'->>'userId' = $1
-            ORDER BY created_on`,
-          [userId],
-        )
-      ).map((row) => row.notice);
-
     it('removes the factor it waited for, and tells the owner it was removed', async () => {
       const account = await signUp();
       const { secret } = await mfa.setup(account.id, account.email);
       const enabling = mfa.enable(account.id, totp(secret));
-      // Bounded wait until the enabling transaction sleeps in its trigger, its row locked.
-      let held = false;
-      for (let i = 0; i < 100 && !held; i += 1) {
-        const [sleeping] = await m.sql<{ n: string }>(
-          "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = current_database()",
-        );
-        held = sleeping?.n !== '0';
-        if (!held) {
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-      }
-      expect(held).toBe(true);
+      // Until the enabling transaction sleeps in its trigger, its row locked (bounded: 2 s).
+      await until(
+        'the enabling transaction held in its trigger',
+        async () => {
+          const [sleeping] = await m.sql<{ n: string }>(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = current_database()",
+          );
+          return sleeping?.n === '0' ? undefined : true;
+        },
+        2_000,
+      );
       const [enabled, removed] = await Promise.all([enabling, mfa.reset(account.id)]);
       expect(enabled.recoveryCodes).toHaveLength(10);
       expect(removed).toBe(true);
       expect(await rowOf(account.id)).toBeUndefined();
-      expect(await noticesOf(account.id)).toEqual(['mfa-enabled', 'mfa-reset']);
+      expect(await noticesOf(m.sql, account.id)).toEqual(['mfa-enabled', 'mfa-reset']);
     });
   });
 
